@@ -51,6 +51,17 @@ pub struct RoundInfo {
     pub direct: bool,
 }
 
+impl RoundInfo {
+    /// Whether the round has messages of `kind`.
+    pub fn expects(&self, kind: MessageKind) -> bool {
+        match kind {
+            MessageKind::Broadcast => self.broadcast.is_some(),
+            MessageKind::Direct => self.direct,
+            MessageKind::Echo => self.broadcast == Some(Delivery::Reliable),
+        }
+    }
+}
+
 /// A message received and authenticated by the machine.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -208,6 +219,9 @@ pub struct Machine<P: Protocol> {
     outgoing: Vec<Outgoing>,
     output: Option<Result<P::Output, ProtocolError>>,
     finished: bool,
+    /// A fault about a round already completed was found: abort now, since that round
+    /// will never complete again to report it.
+    late_fault: bool,
 }
 
 impl<P: Protocol> Machine<P> {
@@ -231,6 +245,7 @@ impl<P: Protocol> Machine<P> {
             outgoing: Vec::new(),
             output: None,
             finished: false,
+            late_fault: false,
         };
         if let Err(e) = m.send_round(outbox) {
             m.finish(Err(e));
@@ -318,6 +333,9 @@ impl<P: Protocol> Machine<P> {
             return self.blame(Culprit::with_message(from, at, Fault::Misaddressed, statement));
         }
         let key = (env.round, env.kind, from);
+        if at < round {
+            self.late_fault = true;
+        }
         if let Some(existing) = self.slots.get(&key) {
             let c = if existing.statement.digest != statement.digest && env.kind != MessageKind::Direct {
                 Culprit {
@@ -334,7 +352,10 @@ impl<P: Protocol> Machine<P> {
             };
             return self.blame(c);
         }
-        if at < round || (at == round && self.phase == Phase::Echo && env.kind != MessageKind::Echo) {
+        if at < round {
+            return self.blame(Culprit::with_message(from, at, Fault::UnexpectedMessage, statement));
+        }
+        if at == round && !self.info.expects(env.kind) {
             return self.blame(Culprit::with_message(from, at, Fault::UnexpectedMessage, statement));
         }
         if at.0 > round.0.saturating_add(MAX_ROUNDS_AHEAD) {
@@ -422,12 +443,20 @@ impl<P: Protocol> Machine<P> {
                     self.slots.get(&(round, MessageKind::Broadcast, entry.party)).map(|s| s.statement.clone())
                 };
                 let Some(ours) = ours else { continue };
-                if ours.digest == entry.digest {
+                if ours.digest == entry.digest && ours.signature == entry.signature {
                     continue;
                 }
                 let theirs = SignedStatement { digest: entry.digest, signature: entry.signature, ..ours.clone() };
                 let signer_key = self.cfg.peers.get(&entry.party);
-                if entry.party != self.cfg.me && signer_key.is_some_and(|key| theirs.verify(key)) {
+                let authentic = signer_key.is_some_and(|key| theirs.verify(key));
+                if authentic && (ours.digest == entry.digest || entry.party == self.cfg.me) {
+                    // Another valid signature over the same content: no disagreement. Or a
+                    // statement signed with our own key that we did not make: k relayed it
+                    // faithfully, and our key is not k's fault (it shows our key is in other
+                    // hands, which only a party that is itself malicious would see).
+                    continue;
+                }
+                if authentic {
                     self.blame(Culprit {
                         party: entry.party,
                         round,
@@ -443,20 +472,9 @@ impl<P: Protocol> Machine<P> {
 
     fn complete_round(&mut self, rng: &mut dyn CryptoRngCore) {
         let round = self.info.id;
-        // Messages of a kind this round does not have.
-        let unexpected: Vec<SlotKey> = self
-            .slots
-            .keys()
-            .filter(|(r, kind, _)| {
-                *r == round
-                    && match kind {
-                        MessageKind::Broadcast => self.info.broadcast.is_none(),
-                        MessageKind::Direct => !self.info.direct,
-                        MessageKind::Echo => self.info.broadcast != Some(Delivery::Reliable),
-                    }
-            })
-            .copied()
-            .collect();
+        // Messages of a kind this round does not have (buffered before the round began).
+        let unexpected: Vec<SlotKey> =
+            self.slots.keys().filter(|(r, kind, _)| *r == round && !self.info.expects(*kind)).copied().collect();
         for key in unexpected {
             if let Some(slot) = self.slots.get(&key) {
                 let c = Culprit::with_message(key.2, round, Fault::UnexpectedMessage, slot.statement.clone());
@@ -526,6 +544,10 @@ impl<P: Protocol> StateMachine for Machine<P> {
             return;
         }
         self.file(from, bytes);
+        if self.late_fault && !self.culprits.is_empty() {
+            let culprits = core::mem::take(&mut self.culprits);
+            return self.finish(Err(ProtocolError::aborted(culprits)));
+        }
         self.advance(rng);
     }
 

@@ -15,7 +15,7 @@ use crate::envelope::{Envelope, MessageKind};
 use crate::fault::ProtocolError;
 use crate::identity::{IdentityKey, IdentityPublicKey};
 use crate::ids::{PartyIndex, PartySet, RoundId, SessionId};
-use crate::machine::{MachineConfig, StateMachine};
+use crate::machine::{EchoPayload, MachineConfig, StateMachine};
 
 /// The parties of a simulated session and their identity keys.
 #[derive(Debug, Clone)]
@@ -130,6 +130,7 @@ pub mod adversary {
         pub only_to: Option<Vec<PartyIndex>>,
         /// The change.
         pub f: PayloadFn,
+        sent: Option<([u8; 32], [u8; 64])>,
     }
 
     impl core::fmt::Debug for Tamper {
@@ -141,7 +142,7 @@ pub mod adversary {
     impl Tamper {
         /// Tampers with every copy.
         pub fn new(from: PartyIndex, round: u16, kind: MessageKind, f: impl FnMut(&[u8]) -> Vec<u8> + 'static) -> Self {
-            Self { from, round, kind, only_to: None, f: Box::new(f) }
+            Self { from, round, kind, only_to: None, f: Box::new(f), sent: None }
         }
 
         /// Tampers only with the copies sent to `to` (equivocation).
@@ -155,10 +156,30 @@ pub mod adversary {
         fn intercept(&mut self, net: &Network, msg: InFlight) -> Vec<InFlight> {
             let selected = self.only_to.as_ref().is_none_or(|v| v.contains(&msg.to));
             if selected && msg.is(self.from, self.round, self.kind) {
-                vec![resign_payload(net, &msg, &mut self.f)]
-            } else {
-                vec![msg]
+                let changed = resign_payload(net, &msg, &mut self.f);
+                if self.kind == MessageKind::Broadcast && self.only_to.is_none() {
+                    self.sent = changed.envelope().map(|e| (e.statement(self.from).digest, e.signature));
+                }
+                return vec![changed];
             }
+            // A consistent liar also echoes its changed broadcast (otherwise its own echo
+            // would convict it of equivocation instead).
+            if let Some((digest, signature)) = self.sent {
+                if msg.is(self.from, self.round, MessageKind::Echo) {
+                    let mut patch = |bytes: &[u8]| match EchoPayload::from_bytes(bytes) {
+                        Ok(mut echo) => {
+                            for e in echo.entries.iter_mut().filter(|e| e.party == self.from) {
+                                e.digest = digest;
+                                e.signature = signature;
+                            }
+                            echo.to_bytes()
+                        }
+                        Err(_) => bytes.to_vec(),
+                    };
+                    return vec![resign_payload(net, &msg, &mut patch)];
+                }
+            }
+            vec![msg]
         }
     }
 
@@ -288,6 +309,8 @@ pub struct SimOutcome<O> {
     pub stats: BTreeMap<PartyIndex, PartyStats>,
     /// Every message delivered, in order (for replay tests).
     pub delivered: Vec<InFlight>,
+    /// For each party that timed out: whom it was still awaiting ([`StateMachine::awaiting`]).
+    pub awaiting_at_timeout: BTreeMap<PartyIndex, Vec<PartyIndex>>,
 }
 
 impl<O> SimOutcome<O> {
@@ -381,6 +404,7 @@ impl<M: StateMachine> Simulation<M> {
         let mut queue = VecDeque::new();
         let mut delivered = Vec::new();
         let mut deliveries = 0usize;
+        let mut awaiting_at_timeout = BTreeMap::new();
         loop {
             self.collect(&mut queue, &mut stats);
             if let Some(msg) = queue.pop_front() {
@@ -407,12 +431,14 @@ impl<M: StateMachine> Simulation<M> {
             }
             for p in waiting {
                 if let Some(m) = self.machines.get_mut(&p) {
+                    awaiting_at_timeout.insert(p, m.awaiting());
                     m.timeout();
                 }
             }
         }
-        for m in self.machines.values_mut() {
+        for (p, m) in self.machines.iter_mut() {
             if !m.is_finished() {
+                awaiting_at_timeout.insert(*p, m.awaiting());
                 m.timeout();
             }
         }
@@ -421,7 +447,7 @@ impl<M: StateMachine> Simulation<M> {
             .iter_mut()
             .map(|(p, m)| (*p, m.take_output().unwrap_or(Err(ProtocolError::Bug("no output")))))
             .collect();
-        SimOutcome { results, stats, delivered }
+        SimOutcome { results, stats, delivered, awaiting_at_timeout }
     }
 }
 
