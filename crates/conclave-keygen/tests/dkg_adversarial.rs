@@ -1,6 +1,8 @@
 //! A malicious party attacks the DKG in every way the issue lists; every honest party aborts
 //! and names exactly the culprit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -16,13 +18,13 @@ use conclave_protocol::{Evidence, Fault, MessageKind, SessionId};
 use conclave_testkit::{assert_blamed, assert_blamed_parties};
 use ff::Field;
 
-
 const N: u16 = 4;
 const T: u16 = 3;
 const BAD: u16 = 1;
 
 fn tamper_all<C: Curve>(round: u16, kind: MessageKind, f: impl FnMut(&[u8]) -> Vec<u8> + 'static, fault: Fault) {
-    let (_, out) = run_dkg::<C>(T, N, 1000 + u64::from(round), None, |s| s.intercept(Tamper::new(p(BAD), round, kind, f)));
+    let (_, out) =
+        run_dkg::<C>(T, N, 1000 + u64::from(round), None, |s| s.intercept(Tamper::new(p(BAD), round, kind, f)));
     assert_blamed(&out.results, &honest(N, &[BAD]), &[(BAD, fault)]);
 }
 
@@ -68,13 +70,38 @@ fn round1_commitment_malformed() {
 // ---- round 2: every field of the reveal ----
 
 fn reveal_fields<C: Curve>() {
-    tamper_all::<C>(2, MessageKind::Broadcast, reveal::<C>(|r| r.coefficients[1] += C::generator()), Fault::CommitmentMismatch);
-    tamper_all::<C>(2, MessageKind::Broadcast, reveal::<C>(|r| r.coefficients[0] += C::generator()), Fault::CommitmentMismatch);
-    tamper_all::<C>(2, MessageKind::Broadcast, reveal::<C>(|r| r.coefficients.push(C::generator())), Fault::CommitmentMismatch);
+    tamper_all::<C>(
+        2,
+        MessageKind::Broadcast,
+        reveal::<C>(|r| r.coefficients[1] += C::generator()),
+        Fault::CommitmentMismatch,
+    );
+    tamper_all::<C>(
+        2,
+        MessageKind::Broadcast,
+        reveal::<C>(|r| r.coefficients[0] += C::generator()),
+        Fault::CommitmentMismatch,
+    );
+    tamper_all::<C>(
+        2,
+        MessageKind::Broadcast,
+        reveal::<C>(|r| r.coefficients.push(C::generator())),
+        Fault::CommitmentMismatch,
+    );
     tamper_all::<C>(2, MessageKind::Broadcast, reveal::<C>(|r| r.rid[3] ^= 1), Fault::CommitmentMismatch);
     tamper_all::<C>(2, MessageKind::Broadcast, reveal::<C>(|r| r.decommitment[0] ^= 1), Fault::CommitmentMismatch);
-    tamper_all::<C>(2, MessageKind::Broadcast, reveal::<C>(|r| r.proof.commitment += C::generator()), Fault::InvalidProof);
-    tamper_all::<C>(2, MessageKind::Broadcast, reveal::<C>(|r| r.proof.response += C::Scalar::ONE), Fault::InvalidProof);
+    tamper_all::<C>(
+        2,
+        MessageKind::Broadcast,
+        reveal::<C>(|r| r.proof.commitment += C::generator()),
+        Fault::InvalidProof,
+    );
+    tamper_all::<C>(
+        2,
+        MessageKind::Broadcast,
+        reveal::<C>(|r| r.proof.response += C::Scalar::ONE),
+        Fault::InvalidProof,
+    );
     tamper_all::<C>(2, MessageKind::Broadcast, |b| [b, &[0u8][..]].concat(), Fault::Malformed);
 }
 
@@ -101,7 +128,9 @@ fn share_field<C: Curve>() {
     };
     tamper_all::<C>(2, MessageKind::Direct, bump, Fault::InvalidShare);
     // An inconsistent share to one party only: everyone still agrees on the culprit.
-    let (_, out) = run_dkg::<C>(T, N, 77, None, |s| s.intercept(Tamper::new(p(BAD), 2, MessageKind::Direct, bump).only_to(vec![p(3)])));
+    let (_, out) = run_dkg::<C>(T, N, 77, None, |s| {
+        s.intercept(Tamper::new(p(BAD), 2, MessageKind::Direct, bump).only_to(vec![p(3)]))
+    });
     assert_blamed(&out.results, &honest(N, &[BAD]), &[(BAD, Fault::InvalidShare)]);
     tamper_all::<C>(2, MessageKind::Direct, |_| vec![0xff; 32], Fault::Malformed);
 }
@@ -179,10 +208,27 @@ fn echo_tamper(f: impl Fn(&mut EchoPayload) + 'static) -> impl FnMut(&[u8]) -> V
 #[test]
 fn echo_fields_tampered() {
     for round in [1u16, 3] {
-        tamper_all::<Secp256k1>(round, MessageKind::Echo, echo_tamper(|e| e.entries[2].digest[0] ^= 1), Fault::ForgedEcho);
-        tamper_all::<Secp256k1>(round, MessageKind::Echo, echo_tamper(|e| e.entries[0].signature[0] ^= 1), Fault::ForgedEcho);
+        tamper_all::<Secp256k1>(
+            round,
+            MessageKind::Echo,
+            echo_tamper(|e| e.entries[2].digest[0] ^= 1),
+            Fault::ForgedEcho,
+        );
+        tamper_all::<Secp256k1>(
+            round,
+            MessageKind::Echo,
+            echo_tamper(|e| e.entries[0].signature[0] ^= 1),
+            Fault::ForgedEcho,
+        );
         tamper_all::<Secp256k1>(round, MessageKind::Echo, echo_tamper(|e| e.entries[0].party.0 = 9), Fault::Malformed);
-        tamper_all::<Secp256k1>(round, MessageKind::Echo, echo_tamper(|e| { e.entries.pop(); }), Fault::Malformed);
+        tamper_all::<Secp256k1>(
+            round,
+            MessageKind::Echo,
+            echo_tamper(|e| {
+                e.entries.pop();
+            }),
+            Fault::Malformed,
+        );
     }
 }
 
@@ -215,7 +261,9 @@ fn equivocated_broadcast_is_proven() {
 #[test]
 fn silent_party_is_awaited_and_named() {
     for round in [1u16, 2, 3] {
-        let (_, out) = run_dkg::<Secp256k1>(T, N, 60 + u64::from(round), None, |s| s.intercept(Silence { party: p(BAD), from_round: round }));
+        let (_, out) = run_dkg::<Secp256k1>(T, N, 60 + u64::from(round), None, |s| {
+            s.intercept(Silence { party: p(BAD), from_round: round })
+        });
         assert_blamed(&out.results, &honest(N, &[BAD]), &[(BAD, Fault::Silent)]);
         for h in honest(N, &[BAD]) {
             assert_eq!(out.awaiting_at_timeout[&p(h)], vec![p(BAD)], "round {round}");
@@ -232,7 +280,12 @@ fn duplicate_messages_are_named() {
     assert_blamed(&out.results, &honest(N, &[BAD]), &[(BAD, Fault::Duplicate)]);
     // A second, different broadcast for the same round: equivocation, caught by the inbox.
     let (_, out) = run_dkg::<Secp256k1>(T, N, 71, None, |s| {
-        s.intercept(Duplicate { from: p(BAD), round: 2, kind: MessageKind::Broadcast, f: Box::new(|b| [b, &[1u8][..]].concat()) })
+        s.intercept(Duplicate {
+            from: p(BAD),
+            round: 2,
+            kind: MessageKind::Broadcast,
+            f: Box::new(|b| [b, &[1u8][..]].concat()),
+        })
     });
     assert_blamed(&out.results, &honest(N, &[BAD]), &[(BAD, Fault::Equivocation)]);
 }
@@ -275,7 +328,12 @@ fn unsigned_changes_are_bad_signatures() {
     assert_blamed_parties(&out.results, &honest(N, &[BAD]), &[BAD], Fault::BadSignature);
     // Garbage instead of an envelope.
     let (_, out) = run_dkg::<Secp256k1>(T, N, 91, None, |s| {
-        s.intercept(TamperBytes { from: p(BAD), round: 1, kind: MessageKind::Broadcast, f: Box::new(|_| vec![1, 2, 3]) })
+        s.intercept(TamperBytes {
+            from: p(BAD),
+            round: 1,
+            kind: MessageKind::Broadcast,
+            f: Box::new(|_| vec![1, 2, 3]),
+        })
     });
     assert_blamed_parties(&out.results, &honest(N, &[BAD]), &[BAD], Fault::Malformed);
 }
@@ -302,17 +360,23 @@ impl Interceptor for Header {
 
 #[test]
 fn envelope_header_fields_tampered() {
-    let cases: [(u16, MessageKind, fn(&mut conclave_protocol::Envelope), Fault); 5] = [
+    type Case = (u16, MessageKind, fn(&mut conclave_protocol::Envelope), Fault);
+    let cases: [Case; 5] = [
         (1, MessageKind::Broadcast, |e| e.protocol = "conclave/other/v1".into(), Fault::WrongProtocol),
         (1, MessageKind::Broadcast, |e| e.session.0[0] ^= 1, Fault::WrongSession),
         (2, MessageKind::Direct, |e| e.recipient = Some(p(BAD)), Fault::Misaddressed),
         // A round-2 broadcast relabelled as round 1: a second round-1 broadcast.
         (2, MessageKind::Broadcast, |e| e.round = conclave_protocol::RoundId(1), Fault::Equivocation),
         // A round-3 verdict sent as a direct message.
-        (3, MessageKind::Broadcast, |e| {
-            e.kind = MessageKind::Direct;
-            e.recipient = Some(p(0));
-        }, Fault::UnexpectedMessage),
+        (
+            3,
+            MessageKind::Broadcast,
+            |e| {
+                e.kind = MessageKind::Direct;
+                e.recipient = Some(p(0));
+            },
+            Fault::UnexpectedMessage,
+        ),
     ];
     for (k, (round, kind, edit, fault)) in cases.into_iter().enumerate() {
         let (_, out) = run_dkg::<Secp256k1>(T, N, 100 + k as u64, None, |s| s.intercept(Header { round, kind, edit }));
@@ -338,11 +402,18 @@ fn identity_point_in_reveal_is_malformed() {
 fn two_cheaters_are_both_named() {
     let bump = |b: &[u8]| {
         let s = Share::<Secp256k1>::from_bytes(b).unwrap();
-        Share::<Secp256k1> { share: conclave_math::SecretScalar::new(*s.share.expose_secret() + <Secp256k1 as Curve>::Scalar::ONE) }.to_bytes()
+        Share::<Secp256k1> {
+            share: conclave_math::SecretScalar::new(*s.share.expose_secret() + <Secp256k1 as Curve>::Scalar::ONE),
+        }
+        .to_bytes()
     };
     let (_, out) = run_dkg::<Secp256k1>(3, 5, 120, None, |s| {
-        s.intercept(Tamper::new(p(1), 2, MessageKind::Direct, bump))
-            .intercept(Tamper::new(p(3), 2, MessageKind::Broadcast, reveal::<Secp256k1>(|r| r.proof.response += <Secp256k1 as Curve>::Scalar::ONE)))
+        s.intercept(Tamper::new(p(1), 2, MessageKind::Direct, bump)).intercept(Tamper::new(
+            p(3),
+            2,
+            MessageKind::Broadcast,
+            reveal::<Secp256k1>(|r| r.proof.response += <Secp256k1 as Curve>::Scalar::ONE),
+        ))
     });
     assert_blamed(&out.results, &[0, 2, 4], &[(1, Fault::InvalidShare), (3, Fault::InvalidProof)]);
 }

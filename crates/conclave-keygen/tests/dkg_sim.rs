@@ -1,17 +1,26 @@
 //! Honest DKG simulations for several (t, n) on every curve: all parties agree on the key,
 //! every t shares reconstruct it, t − 1 shares do not.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use common::run_dkg;
 use conclave_keygen::KeyShare;
-use conclave_math::{Curve, Ed25519, SecretScalar, Secp256k1, P256};
+use conclave_math::{Curve, Ed25519, Secp256k1, SecretScalar, P256};
 use conclave_protocol::PartyIndex;
 use conclave_testkit::reconstruct_secret;
 
 /// All subsets of `items` of size `k` (at most `limit` of them, in lexicographic order).
 fn subsets(items: &[PartyIndex], k: usize, limit: usize) -> Vec<Vec<PartyIndex>> {
-    fn go(items: &[PartyIndex], k: usize, start: usize, cur: &mut Vec<PartyIndex>, out: &mut Vec<Vec<PartyIndex>>, limit: usize) {
+    fn go(
+        items: &[PartyIndex],
+        k: usize,
+        start: usize,
+        cur: &mut Vec<PartyIndex>,
+        out: &mut Vec<Vec<PartyIndex>>,
+        limit: usize,
+    ) {
         if out.len() >= limit {
             return;
         }
@@ -32,11 +41,8 @@ fn subsets(items: &[PartyIndex], k: usize, limit: usize) -> Vec<Vec<PartyIndex>>
 
 fn honest_dkg<C: Curve>(t: u16, n: u16) {
     let (_, outcome) = run_dkg::<C>(t, n, u64::from(t) * 100 + u64::from(n), None, |s| s);
-    let shares: Vec<KeyShare<C>> = outcome
-        .results
-        .into_values()
-        .map(|r| r.unwrap_or_else(|e| panic!("({t},{n}) on {}: {e}", C::ID)))
-        .collect();
+    let shares: Vec<KeyShare<C>> =
+        outcome.results.into_values().map(|r| r.unwrap_or_else(|e| panic!("({t},{n}) on {}: {e}", C::ID))).collect();
     assert_eq!(shares.len(), usize::from(n));
     let first = &shares[0];
     for s in &shares {
@@ -45,7 +51,8 @@ fn honest_dkg<C: Curve>(t: u16, n: u16) {
         assert_eq!(s.public().public_shares[&s.me()], s.expose_secret_share().public_point());
     }
     let y = first.public_key();
-    let by_party: Vec<(PartyIndex, &SecretScalar<C>)> = shares.iter().map(|s| (s.me(), s.expose_secret_share())).collect();
+    let by_party: Vec<(PartyIndex, &SecretScalar<C>)> =
+        shares.iter().map(|s| (s.me(), s.expose_secret_share())).collect();
     let parties: Vec<PartyIndex> = by_party.iter().map(|(p, _)| *p).collect();
     // Any t shares give the group key.
     for subset in subsets(&parties, usize::from(t), 40) {
@@ -106,7 +113,8 @@ fn invalid_thresholds_are_the_callers_fault() {
     let mut rng = conclave_testkit::rng(1);
     let net = conclave_protocol::sim::Network::new(&mut rng, conclave_protocol::PartySet::range(3).unwrap());
     for t in [0u16, 4] {
-        let err = conclave_keygen::dkg::start::<Secp256k1>(net.config(PartyIndex(0)).unwrap(), t, &mut rng).unwrap_err();
+        let err =
+            conclave_keygen::dkg::start::<Secp256k1>(net.config(PartyIndex(0)).unwrap(), t, &mut rng).unwrap_err();
         assert!(matches!(err, conclave_keygen::KeygenError::InvalidInput(_)), "{err}");
     }
     // Not a member of the party set.

@@ -259,17 +259,11 @@ mod tests {
         let mut w = Writer::new();
         w.u32(u32::MAX);
         let bytes = w.into_bytes();
-        assert!(matches!(
-            Reader::new(&bytes).points::<Secp256k1>(),
-            Err(DecodeError::TooLong { .. })
-        ));
+        assert!(matches!(Reader::new(&bytes).points::<Secp256k1>(), Err(DecodeError::TooLong { .. })));
         let mut w = Writer::new();
         w.u32(100);
         let bytes = w.into_bytes();
-        assert!(matches!(
-            Reader::new(&bytes).points::<Secp256k1>(),
-            Err(DecodeError::Truncated { .. })
-        ));
+        assert!(matches!(Reader::new(&bytes).points::<Secp256k1>(), Err(DecodeError::Truncated { .. })));
     }
 
     #[test]

@@ -91,15 +91,11 @@ pub trait Curve: 'static + Copy + Clone + Debug + Default + PartialEq + Eq + Sen
     fn decode_point(bytes: &[u8]) -> Result<Self::Point, DecodeError> {
         let mut repr = <Self::Point as GroupEncoding>::Repr::default();
         if repr.as_ref().len() != bytes.len() {
-            return Err(DecodeError::WrongLength {
-                what: "point",
-                expected: repr.as_ref().len(),
-                found: bytes.len(),
-            });
+            return Err(DecodeError::WrongLength { what: "point", expected: repr.as_ref().len(), found: bytes.len() });
         }
         repr.as_mut().copy_from_slice(bytes);
-        let point: Self::Point = Option::from(Self::Point::from_bytes(&repr))
-            .ok_or(DecodeError::InvalidPoint { curve: Self::ID.name() })?;
+        let point: Self::Point =
+            Option::from(Self::Point::from_bytes(&repr)).ok_or(DecodeError::InvalidPoint { curve: Self::ID.name() })?;
         Self::check_subgroup(bytes)?;
         if bool::from(point.is_identity()) {
             return Err(DecodeError::IdentityPoint { curve: Self::ID.name() });
@@ -127,15 +123,10 @@ pub trait Curve: 'static + Copy + Clone + Debug + Default + PartialEq + Eq + Sen
     fn decode_scalar(bytes: &[u8]) -> Result<Self::Scalar, DecodeError> {
         let mut repr = <Self::Scalar as PrimeField>::Repr::default();
         if repr.as_ref().len() != bytes.len() {
-            return Err(DecodeError::WrongLength {
-                what: "scalar",
-                expected: repr.as_ref().len(),
-                found: bytes.len(),
-            });
+            return Err(DecodeError::WrongLength { what: "scalar", expected: repr.as_ref().len(), found: bytes.len() });
         }
         repr.as_mut().copy_from_slice(bytes);
-        Option::from(Self::Scalar::from_repr(repr))
-            .ok_or(DecodeError::InvalidScalar { curve: Self::ID.name() })
+        Option::from(Self::Scalar::from_repr(repr)).ok_or(DecodeError::InvalidScalar { curve: Self::ID.name() })
     }
 
     /// Reduces a 64-byte big-endian integer modulo the group order. With a uniformly random
@@ -287,15 +278,9 @@ mod tests {
         assert!(C::decode_point(&vec![0u8; C::POINT_LEN]).is_err());
         assert!(C::decode_point(&vec![0xffu8; C::POINT_LEN]).is_err());
         assert!(C::decode_point(&[]).is_err());
-        assert!(matches!(
-            C::decode_point(&vec![2u8; C::POINT_LEN + 1]),
-            Err(DecodeError::WrongLength { .. })
-        ));
+        assert!(matches!(C::decode_point(&vec![2u8; C::POINT_LEN + 1]), Err(DecodeError::WrongLength { .. })));
         // The all-ones scalar is above every one of these group orders.
-        assert!(matches!(
-            C::decode_scalar(&[0xffu8; 32]),
-            Err(DecodeError::InvalidScalar { .. })
-        ));
+        assert!(matches!(C::decode_scalar(&[0xffu8; 32]), Err(DecodeError::InvalidScalar { .. })));
     }
 
     #[test]
@@ -316,10 +301,7 @@ mod tests {
         assert!(Secp256k1::decode_point(&enc).is_err());
         // x = field prime p (non-canonical, >= p) is rejected.
         let mut over = vec![2u8];
-        over.extend(
-            hex_literal("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f")
-                .iter(),
-        );
+        over.extend(hex_literal("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f").iter());
         assert!(Secp256k1::decode_point(&over).is_err());
     }
 
@@ -363,19 +345,16 @@ mod tests {
         // A prime-order point plus a torsion point is rejected.
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         let p = Ed25519::mul_base(&Ed25519::random_nonzero_scalar(&mut rng));
-        let torsion = curve25519_dalek::edwards::CompressedEdwardsY(
-            hex_literal(small[4]).try_into().unwrap(),
-        )
-        .decompress()
-        .unwrap();
+        let torsion = curve25519_dalek::edwards::CompressedEdwardsY(hex_literal(small[4]).try_into().unwrap())
+            .decompress()
+            .unwrap();
         let mixed = curve25519_dalek::EdwardsPoint::from(p) + torsion;
         assert!(matches!(
             Ed25519::decode_point(mixed.compress().as_bytes()),
             Err(DecodeError::NotInSubgroup { .. }) | Err(DecodeError::InvalidPoint { .. })
         ));
         // Non-canonical y (y + p where y < 19) is rejected: y = 1 encoded as p + 1.
-        let non_canonical =
-            hex_literal("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+        let non_canonical = hex_literal("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
         assert!(Ed25519::decode_point(&non_canonical).is_err());
     }
 

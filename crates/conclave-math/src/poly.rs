@@ -119,10 +119,7 @@ pub fn lagrange_at_zero<C: Curve>(xs: &[C::Scalar], i: usize) -> Result<C::Scala
 }
 
 /// Interpolates `f(0)` from points `(xs[k], ys[k])` in the exponent: `Σ λ_k · Y_k`.
-pub fn interpolate_points_at_zero<C: Curve>(
-    xs: &[C::Scalar],
-    ys: &[C::Point],
-) -> Result<C::Point, MathError> {
+pub fn interpolate_points_at_zero<C: Curve>(xs: &[C::Scalar], ys: &[C::Point]) -> Result<C::Point, MathError> {
     if xs.is_empty() || xs.len() != ys.len() {
         return Err(MathError::Empty);
     }
@@ -185,10 +182,7 @@ mod tests {
     fn lagrange_rejects_bad_sets() {
         let x1 = shamir_x::<Secp256k1>(0);
         let x2 = shamir_x::<Secp256k1>(1);
-        assert_eq!(
-            lagrange_at_zero::<Secp256k1>(&[x1, x1], 0),
-            Err(MathError::DuplicatePoints)
-        );
+        assert_eq!(lagrange_at_zero::<Secp256k1>(&[x1, x1], 0), Err(MathError::DuplicatePoints));
         assert_eq!(
             lagrange_at_zero::<Secp256k1>(&[x1, <Secp256k1 as Curve>::Scalar::ZERO], 0),
             Err(MathError::ZeroPoint)

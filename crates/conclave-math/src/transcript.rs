@@ -203,14 +203,8 @@ mod tests {
     #[test]
     fn context_fields_all_bind() {
         let parties = [0u16, 1, 2];
-        let base = ProofContext {
-            protocol: "p",
-            version: 1,
-            session: b"session",
-            round: 1,
-            prover: 0,
-            parties: &parties,
-        };
+        let base =
+            ProofContext { protocol: "p", version: 1, session: b"session", round: 1, prover: 0, parties: &parties };
         let d = |ctx: &ProofContext<'_>| Transcript::for_proof("x", ctx).digest("d");
         let reference = d(&base);
         assert_ne!(reference, d(&ProofContext { protocol: "q", ..base }));

@@ -87,10 +87,8 @@ impl<C: Curve> VssCommitment<C> {
     /// Decodes a commitment and validates it against `threshold`.
     pub fn decode_with_threshold(r: &mut Reader<'_>, threshold: usize) -> Result<Self, DecodeError> {
         let points = r.points::<C>()?;
-        Self::new(points, threshold).map_err(|_| DecodeError::Invalid {
-            what: "vss commitment",
-            reason: "wrong coefficient count or identity",
-        })
+        Self::new(points, threshold)
+            .map_err(|_| DecodeError::Invalid { what: "vss commitment", reason: "wrong coefficient count or identity" })
     }
 }
 

@@ -146,8 +146,7 @@ impl Decode for SignedStatement {
 
 fn decode_protocol(r: &mut Reader<'_>) -> Result<String, DecodeError> {
     let raw = r.bytes("protocol name", MAX_PROTOCOL_NAME)?;
-    String::from_utf8(raw.to_vec())
-        .map_err(|_| DecodeError::Invalid { what: "protocol name", reason: "not UTF-8" })
+    String::from_utf8(raw.to_vec()).map_err(|_| DecodeError::Invalid { what: "protocol name", reason: "not UTF-8" })
 }
 
 fn decode_recipient(r: &mut Reader<'_>, kind: MessageKind) -> Result<Option<PartyIndex>, DecodeError> {
@@ -197,15 +196,8 @@ impl Envelope {
         recipient: Option<PartyIndex>,
         payload: Vec<u8>,
     ) -> Self {
-        let mut env = Self {
-            protocol: protocol.to_owned(),
-            session,
-            round,
-            kind,
-            recipient,
-            payload,
-            signature: [0u8; 64],
-        };
+        let mut env =
+            Self { protocol: protocol.to_owned(), session, round, kind, recipient, payload, signature: [0u8; 64] };
         env.resign(key, sender);
         env
     }

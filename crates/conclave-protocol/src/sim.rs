@@ -223,8 +223,7 @@ pub mod adversary {
 
     impl Interceptor for Silence {
         fn intercept(&mut self, _net: &Network, msg: InFlight) -> Vec<InFlight> {
-            let silenced = msg.from == self.party
-                && msg.envelope().is_none_or(|e| e.round.0 >= self.from_round);
+            let silenced = msg.from == self.party && msg.envelope().is_none_or(|e| e.round.0 >= self.from_round);
             if silenced {
                 vec![]
             } else {

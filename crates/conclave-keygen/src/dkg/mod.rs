@@ -22,7 +22,10 @@ pub use msg::{Accusation, Accused, Commit, Reveal, Share, Verdict};
 use std::collections::BTreeMap;
 
 use conclave_math::{Curve, ProofContext, Transcript};
-use conclave_protocol::{IdentityPublicKey, Machine, MachineConfig, PartyIndex, PartySet, Protocol, ProtocolError, RoundInfo, RoundInput, SessionId, Step};
+use conclave_protocol::{
+    IdentityPublicKey, Machine, MachineConfig, PartyIndex, PartySet, Protocol, ProtocolError, RoundInfo, RoundInput,
+    SessionId, Step,
+};
 use rand_core::CryptoRngCore;
 
 use crate::error::KeygenError;
@@ -70,7 +73,13 @@ impl Context {
     }
 
     /// `V_i = H(context(round 1, i), t, A_i, rid_i, u_i)`.
-    pub fn commitment_hash<C: Curve>(&self, party: PartyIndex, coefficients: &[C::Point], rid: &[u8; 32], decommitment: &[u8; 32]) -> [u8; 32] {
+    pub fn commitment_hash<C: Curve>(
+        &self,
+        party: PartyIndex,
+        coefficients: &[C::Point],
+        rid: &[u8; 32],
+        decommitment: &[u8; 32],
+    ) -> [u8; 32] {
         let mut t = Transcript::for_proof("conclave/dkg/v1/commit", &self.proof_context(1, party));
         t.append_u64("threshold", u64::from(self.threshold));
         t.append_points::<C>("coefficients", coefficients);
@@ -141,7 +150,11 @@ impl<C: Curve> Protocol for Dkg<C> {
 }
 
 /// Starts a DKG for a `threshold`-of-`n` key among `cfg.parties`.
-pub fn start<C: Curve>(cfg: MachineConfig, threshold: u16, rng: &mut dyn CryptoRngCore) -> Result<Machine<Dkg<C>>, KeygenError> {
+pub fn start<C: Curve>(
+    cfg: MachineConfig,
+    threshold: u16,
+    rng: &mut dyn CryptoRngCore,
+) -> Result<Machine<Dkg<C>>, KeygenError> {
     start_inner(cfg, threshold, rng, None)
 }
 

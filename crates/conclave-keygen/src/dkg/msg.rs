@@ -147,7 +147,12 @@ impl Decode for Verdict {
                             2 => Accused::Share,
                             tag => return Err(DecodeError::UnknownTag { what: "accused message", tag }),
                         };
-                        Ok(Accusation { accused, message, payload: r.bytes("payload", MAX_BYTES)?.to_vec(), signature: r.array()? })
+                        Ok(Accusation {
+                            accused,
+                            message,
+                            payload: r.bytes("payload", MAX_BYTES)?.to_vec(),
+                            signature: r.array()?,
+                        })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Verdict::Complaint { accusations })

@@ -52,7 +52,11 @@ pub(crate) fn start<C: Curve>(ctx: Context, rng: &mut dyn CryptoRngCore) -> Resu
 
 impl<C: Curve> State<C> {
     /// Steps 2.1–2.3: record every (echo-agreed) commitment; reveal, prove and share.
-    pub(crate) fn proceed(self, rng: &mut dyn CryptoRngCore, input: RoundInput) -> Result<(round2::State<C>, Outbox), ProtocolError> {
+    pub(crate) fn proceed(
+        self,
+        rng: &mut dyn CryptoRngCore,
+        input: RoundInput,
+    ) -> Result<(round2::State<C>, Outbox), ProtocolError> {
         let ctx = self.ctx;
         // 2.1 Every V_j, as agreed by the echo round.
         let mut commitments = BTreeMap::new();
@@ -74,7 +78,12 @@ impl<C: Curve> State<C> {
         let constant = self.polynomial.constant();
         let statement = constant.public_point();
         let proof = conclave_zk::sch::SchProof::prove(&transcript, &statement, &constant, rng);
-        let reveal = Reveal::<C> { coefficients: self.coefficients.clone(), rid: self.rid, decommitment: self.decommitment, proof };
+        let reveal = Reveal::<C> {
+            coefficients: self.coefficients.clone(),
+            rid: self.rid,
+            decommitment: self.decommitment,
+            proof,
+        };
         // 2.3 f_i(x_j) to each j; keep f_i(x_i).
         let direct: Vec<(PartyIndex, Vec<u8>)> = ctx
             .parties

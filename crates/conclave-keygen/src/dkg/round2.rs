@@ -25,7 +25,12 @@ pub(crate) struct ValidReveal<C: Curve> {
 }
 
 /// Steps 3.1–3.3 for one party's reveal.
-pub(crate) fn check_reveal<C: Curve>(ctx: &Context, from: PartyIndex, commitment: &[u8; 32], payload: &[u8]) -> Result<ValidReveal<C>, Fault> {
+pub(crate) fn check_reveal<C: Curve>(
+    ctx: &Context,
+    from: PartyIndex,
+    commitment: &[u8; 32],
+    payload: &[u8],
+) -> Result<ValidReveal<C>, Fault> {
     let reveal = Reveal::<C>::from_bytes(payload).map_err(|_| Fault::Malformed)?;
     // 3.1 The reveal opens V_j.
     if ctx.commitment_hash::<C>(from, &reveal.coefficients, &reveal.rid, &reveal.decommitment) != *commitment {
@@ -43,7 +48,11 @@ pub(crate) fn check_reveal<C: Curve>(ctx: &Context, from: PartyIndex, commitment
 }
 
 /// Step 3.4 for one party's share to `recipient`: `f_j(x_recipient)·G = Σ_k A_{j,k} x^k`.
-pub(crate) fn check_share<C: Curve>(vss: &VssCommitment<C>, recipient: PartyIndex, payload: &[u8]) -> Result<SecretScalar<C>, Fault> {
+pub(crate) fn check_share<C: Curve>(
+    vss: &VssCommitment<C>,
+    recipient: PartyIndex,
+    payload: &[u8],
+) -> Result<SecretScalar<C>, Fault> {
     let share = Share::<C>::from_bytes(payload).map_err(|_| Fault::Malformed)?;
     if vss.verify_share(recipient.0, share.share.expose_secret()) {
         Ok(share.share)
@@ -83,7 +92,11 @@ impl<C: Curve> State<C> {
     }
 
     /// Steps 3.1–3.5: check everything; compute the key if all is well; send the verdict.
-    pub(crate) fn proceed(self, _rng: &mut dyn CryptoRngCore, input: RoundInput) -> Result<(round3::State<C>, Outbox), ProtocolError> {
+    pub(crate) fn proceed(
+        self,
+        _rng: &mut dyn CryptoRngCore,
+        input: RoundInput,
+    ) -> Result<(round3::State<C>, Outbox), ProtocolError> {
         let ctx = self.ctx;
         let mut accusations = Vec::new();
         let mut reveals = BTreeMap::new();
@@ -98,7 +111,9 @@ impl<C: Curve> State<C> {
         );
         let mut secret = self.own_share;
         for j in ctx.parties.others(ctx.me) {
-            let (Some(b), Some(d), Some(v)) = (input.broadcasts.get(&j), input.directs.get(&j), self.commitments.get(&j)) else {
+            let (Some(b), Some(d), Some(v)) =
+                (input.broadcasts.get(&j), input.directs.get(&j), self.commitments.get(&j))
+            else {
                 return Err(ProtocolError::Bug("round 2 input incomplete"));
             };
             let accuse = |message, r: &conclave_protocol::Received| Accusation {
@@ -135,7 +150,11 @@ impl<C: Curve> State<C> {
 
 /// Step 3.5: `x_i = Σ_j f_j(x_i)`, `X_k = Σ_j A_j(x_k)`, `Y = Σ_j A_{j,0}`, chain code from
 /// `rid = ⊕_j rid_j`.
-fn compute_key<C: Curve>(ctx: &Context, reveals: &BTreeMap<PartyIndex, ValidReveal<C>>, secret: SecretScalar<C>) -> Result<KeyMaterial<C>, ProtocolError> {
+fn compute_key<C: Curve>(
+    ctx: &Context,
+    reveals: &BTreeMap<PartyIndex, ValidReveal<C>>,
+    secret: SecretScalar<C>,
+) -> Result<KeyMaterial<C>, ProtocolError> {
     let t = usize::from(ctx.threshold);
     let mut aggregate = vec![C::Point::identity(); t];
     let mut rid = [0u8; 32];
@@ -151,8 +170,10 @@ fn compute_key<C: Curve>(ctx: &Context, reveals: &BTreeMap<PartyIndex, ValidReve
     if bool::from(public_key.is_identity()) {
         return Err(ProtocolError::Bug("group public key is the identity"));
     }
-    let aggregate = VssCommitment::<C>::new(aggregate, t).map_err(|_| ProtocolError::Bug("aggregate commitment has an identity coefficient"))?;
-    let public_shares: BTreeMap<PartyIndex, C::Point> = ctx.parties.iter().map(|k| (k, aggregate.public_share(k.0))).collect();
+    let aggregate = VssCommitment::<C>::new(aggregate, t)
+        .map_err(|_| ProtocolError::Bug("aggregate commitment has an identity coefficient"))?;
+    let public_shares: BTreeMap<PartyIndex, C::Point> =
+        ctx.parties.iter().map(|k| (k, aggregate.public_share(k.0))).collect();
     #[cfg(feature = "adversary")]
     let own_check = ctx.misbehaviour.is_none();
     #[cfg(not(feature = "adversary"))]

@@ -6,7 +6,9 @@ use conclave_math::codec::Decode;
 use conclave_math::Curve;
 use conclave_protocol::envelope::payload_digest;
 use conclave_protocol::fault::push_culprit;
-use conclave_protocol::{Culprit, Delivery, Fault, MessageKind, PartyIndex, ProtocolError, RoundId, RoundInfo, RoundInput, SignedStatement};
+use conclave_protocol::{
+    Culprit, Delivery, Fault, MessageKind, PartyIndex, ProtocolError, RoundId, RoundInfo, RoundInput, SignedStatement,
+};
 
 use super::msg::{Accusation, Accused, Verdict};
 use super::round2::{check_reveal, check_share, KeyMaterial, ValidReveal};
@@ -136,7 +138,13 @@ impl<C: Curve> State<C> {
             return Err(ProtocolError::aborted(culprits));
         }
         let key = self.key.ok_or(ProtocolError::Bug("no key material although nobody was blamed"))?;
-        let key_id = PublicKeyShare::<C>::compute_key_id(self.ctx.threshold, &self.ctx.parties, &key.public_shares, &key.public_key, &key.chain_code);
+        let key_id = PublicKeyShare::<C>::compute_key_id(
+            self.ctx.threshold,
+            &self.ctx.parties,
+            &key.public_shares,
+            &key.public_key,
+            &key.chain_code,
+        );
         let public = PublicKeyShare {
             key_id,
             threshold: self.ctx.threshold,

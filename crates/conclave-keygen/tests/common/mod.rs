@@ -1,4 +1,5 @@
 //! Shared helpers of the DKG integration tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
