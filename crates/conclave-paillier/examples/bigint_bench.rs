@@ -151,20 +151,15 @@ fn main() {
     );
 
     // --- The library's Paillier operations on a fixture key (3072-bit N) ---
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/safe-primes-1536.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/safe-primes-1536.json");
     let Ok(text) = std::fs::read_to_string(&path) else {
         println!("(no {}: skipping the Paillier timings)", path.display());
         return;
     };
     let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let hex = |v: &serde_json::Value| {
-        Integer::from_str_radix(v.as_str().unwrap_or(""), 16).unwrap_or_default()
-    };
+    let hex = |v: &serde_json::Value| Integer::from_str_radix(v.as_str().unwrap_or(""), 16).unwrap_or_default();
     let pair = &json["pairs"][0];
-    let Ok(dk) =
-        conclave_paillier::DecryptionKey::from_safe_primes(hex(&pair["p"]), hex(&pair["q"]))
-    else {
+    let Ok(dk) = conclave_paillier::DecryptionKey::from_safe_primes(hex(&pair["p"]), hex(&pair["q"])) else {
         println!("bad fixture");
         return;
     };

@@ -41,10 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let pairs: usize = args.first().map_or(Ok(4), |s| s.parse())?;
     let bits: u32 = args.get(1).map_or(Ok(1536), |s| s.parse())?;
-    let out_dir = args.get(2).map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        PathBuf::from,
-    );
+    let out_dir = args.get(2).map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"), PathBuf::from);
     let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
     let mut pool = PrimePool::new(bits)?;
     let mut hex = Vec::new();
@@ -53,34 +50,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         let p = generate_safe_prime(&mut OsRng, bits, threads)?;
         assert!(is_safe_prime(&p));
-        eprintln!(
-            "prime {}/{}: {:.1} s ({} threads)",
-            i + 1,
-            2 * pairs,
-            t.elapsed().as_secs_f64(),
-            threads
-        );
+        eprintln!("prime {}/{}: {:.1} s ({} threads)", i + 1, 2 * pairs, t.elapsed().as_secs_f64(), threads);
         hex.push(p.to_string_radix(16));
         pool.push(p)?;
     }
-    eprintln!(
-        "{} safe primes of {} bits in {:.1} s",
-        2 * pairs,
-        bits,
-        start.elapsed().as_secs_f64()
-    );
+    eprintln!("{} safe primes of {} bits in {:.1} s", 2 * pairs, bits, start.elapsed().as_secs_f64());
     let fixture = Fixture {
         version: 1,
         note: "PUBLIC TEST DATA for conclave-paillier tests; never use for real keys. \
                Regenerate with: cargo run --release -p conclave-paillier --example gen_fixtures",
         bits,
-        pairs: hex
-            .chunks(2)
-            .map(|c| Pair {
-                p: c[0].clone(),
-                q: c[1].clone(),
-            })
-            .collect(),
+        pairs: hex.chunks(2).map(|c| Pair { p: c[0].clone(), q: c[1].clone() }).collect(),
     };
     std::fs::create_dir_all(&out_dir)?;
     let json_path = out_dir.join(format!("safe-primes-{bits}.json"));

@@ -81,20 +81,12 @@ impl core::fmt::Debug for SecretInt {
 /// `[0, modulus)` first (a negative base is allowed). The running time depends on the sizes of
 /// the operands (in limbs), not on their values. `exp = 0` returns 1 without exponentiating
 /// (the exponent's size is all that leaks about it anyway).
-pub(crate) fn pow_mod_secret(
-    base: &Integer,
-    exp: &Integer,
-    modulus: &Integer,
-) -> Result<Integer, PaillierError> {
+pub(crate) fn pow_mod_secret(base: &Integer, exp: &Integer, modulus: &Integer) -> Result<Integer, PaillierError> {
     if modulus.is_even() || *modulus <= 1 {
-        return Err(PaillierError::Bug(
-            "pow_mod_secret needs an odd modulus > 1",
-        ));
+        return Err(PaillierError::Bug("pow_mod_secret needs an odd modulus > 1"));
     }
     if exp.is_negative() {
-        return Err(PaillierError::Bug(
-            "pow_mod_secret needs a non-negative exponent",
-        ));
+        return Err(PaillierError::Bug("pow_mod_secret needs a non-negative exponent"));
     }
     if exp.is_zero() {
         return Ok(Integer::from(1));
@@ -107,10 +99,7 @@ pub(crate) fn pow_mod_secret(
 
 /// A uniformly random integer in `[0, bound)` (statistical distance below 2^-128), from
 /// `bits(bound) + 128` random bits reduced modulo `bound`. Checks `bound > 0`.
-pub(crate) fn random_below<R: CryptoRngCore + ?Sized>(
-    rng: &mut R,
-    bound: &Integer,
-) -> Result<Integer, PaillierError> {
+pub(crate) fn random_below<R: CryptoRngCore + ?Sized>(rng: &mut R, bound: &Integer) -> Result<Integer, PaillierError> {
     if *bound <= 0 {
         return Err(PaillierError::Bug("random_below needs a positive bound"));
     }
@@ -162,9 +151,7 @@ pub(crate) fn to_be_bytes_padded(x: &Integer, len: usize) -> Result<Vec<u8>, Pai
         return Err(PaillierError::Bug("to_be_bytes_padded: negative value"));
     }
     let digits = x.to_digits::<u8>(Order::Msf);
-    let pad = len
-        .checked_sub(digits.len())
-        .ok_or(PaillierError::Bug("to_be_bytes_padded: value too long"))?;
+    let pad = len.checked_sub(digits.len()).ok_or(PaillierError::Bug("to_be_bytes_padded: value too long"))?;
     let mut out = vec![0u8; pad];
     out.extend_from_slice(&digits);
     Ok(out)

@@ -21,13 +21,11 @@ mod primes;
 mod ring_pedersen;
 
 pub use error::PaillierError;
-pub use paillier::{
-    Ciphertext, DecryptionKey, EncryptionKey, Nonce, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PRIME_BITS,
-};
+pub use paillier::{Ciphertext, DecryptionKey, EncryptionKey, Nonce, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PRIME_BITS};
 pub use pool::{PrimePool, MAX_POOL_PRIMES};
 pub use primes::{
-    generate_safe_prime, is_blum_prime, is_probable_prime_vartime, is_safe_prime,
-    GENERATION_MR_ROUNDS, MAX_PRIME_BITS, MIN_GENERATED_PRIME_BITS,
+    generate_safe_prime, is_blum_prime, is_probable_prime_vartime, is_safe_prime, GENERATION_MR_ROUNDS, MAX_PRIME_BITS,
+    MIN_GENERATED_PRIME_BITS,
 };
 pub use ring_pedersen::{generate_ring_pedersen, RingPedersenParams, RingPedersenSecret};
 pub use rug::Integer;

@@ -11,8 +11,8 @@
 //! `[-(N-1)/2, (N-1)/2]`.
 
 use crate::bigint::{
-    byte_len, from_be_bytes, is_coprime_vartime, pow_mod_secret, random_nonzero_below, to_be_bytes,
-    to_be_bytes_padded, wipe_integer, SecretInt,
+    byte_len, from_be_bytes, is_coprime_vartime, pow_mod_secret, random_nonzero_below, to_be_bytes, to_be_bytes_padded,
+    wipe_integer, SecretInt,
 };
 use crate::error::PaillierError;
 use crate::pool::PrimePool;
@@ -38,16 +38,10 @@ pub(crate) fn check_modulus(n: &Integer) -> Result<(), PaillierError> {
     }
     let bits = n.significant_bits();
     if bits < MIN_MODULUS_BITS {
-        return Err(PaillierError::ModulusTooSmall {
-            bits,
-            min: MIN_MODULUS_BITS,
-        });
+        return Err(PaillierError::ModulusTooSmall { bits, min: MIN_MODULUS_BITS });
     }
     if bits > MAX_MODULUS_BITS {
-        return Err(PaillierError::ModulusTooLarge {
-            bits,
-            max: MAX_MODULUS_BITS,
-        });
+        return Err(PaillierError::ModulusTooLarge { bits, max: MAX_MODULUS_BITS });
     }
     if n.is_even() {
         return Err(PaillierError::InvalidModulus("even"));
@@ -71,9 +65,7 @@ pub struct EncryptionKey {
 
 impl core::fmt::Debug for EncryptionKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("EncryptionKey")
-            .field("bits", &self.n.significant_bits())
-            .finish_non_exhaustive()
+        f.debug_struct("EncryptionKey").field("bits", &self.n.significant_bits()).finish_non_exhaustive()
     }
 }
 
@@ -169,10 +161,7 @@ impl EncryptionKey {
     /// Samples an encryption nonce uniformly from `[1, N)` (outside `Z*_N` only with
     /// negligible probability for a well-formed `N`; [`EncryptionKey::encrypt_with_nonce`]
     /// checks it anyway).
-    pub fn sample_nonce<R: CryptoRngCore + ?Sized>(
-        &self,
-        rng: &mut R,
-    ) -> Result<Nonce, PaillierError> {
+    pub fn sample_nonce<R: CryptoRngCore + ?Sized>(&self, rng: &mut R) -> Result<Nonce, PaillierError> {
         Ok(Nonce(SecretInt::new(random_nonzero_below(rng, &self.n)?)))
     }
 
@@ -195,11 +184,7 @@ impl EncryptionKey {
 
     /// `(1 + m N) * rn mod N^2` where `rn = r^N mod N^2`, and the check that the result lies
     /// in `Z*_{N^2}` (it does not when `gcd(r, N) != 1`).
-    fn finish_encryption(
-        &self,
-        m: &SecretInt,
-        rn: &SecretInt,
-    ) -> Result<Ciphertext, PaillierError> {
+    fn finish_encryption(&self, m: &SecretInt, rn: &SecretInt) -> Result<Ciphertext, PaillierError> {
         let mut c = Integer::from(m.expose() * &self.n);
         c += 1u32;
         c *= rn.expose();
@@ -215,11 +200,7 @@ impl EncryptionKey {
     /// Checks: `|m| < N` (`m` is taken mod `N`), `0 < r < N`, and that the result lies in
     /// `Z*_{N^2}` (which fails exactly when `gcd(r, N) != 1`). `r^N` is computed with the
     /// side-channel-resilient exponentiation (the nonce is secret).
-    pub fn encrypt_with_nonce(
-        &self,
-        m: &Integer,
-        nonce: &Nonce,
-    ) -> Result<Ciphertext, PaillierError> {
+    pub fn encrypt_with_nonce(&self, m: &Integer, nonce: &Nonce) -> Result<Ciphertext, PaillierError> {
         let m = self.reduce_plaintext(m)?;
         self.check_nonce(nonce)?;
         let rn = SecretInt::new(pow_mod_secret(nonce.0.expose(), &self.n, &self.nn)?);
@@ -268,10 +249,7 @@ impl EncryptionKey {
         self.check_ours(c)?;
         let base = if k.is_negative() {
             Integer::from(
-                c.0.invert_ref(&self.nn)
-                    .ok_or(PaillierError::NotInvertible(
-                        "ciphertext not invertible mod N^2",
-                    ))?,
+                c.0.invert_ref(&self.nn).ok_or(PaillierError::NotInvertible("ciphertext not invertible mod N^2"))?,
             )
         } else {
             c.0.clone()
@@ -360,10 +338,7 @@ pub struct DecryptionKey {
 
 impl core::fmt::Debug for DecryptionKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("DecryptionKey")
-            .field("encryption_key", &self.ek)
-            .field("primes", &"<redacted>")
-            .finish()
+        f.debug_struct("DecryptionKey").field("encryption_key", &self.ek).field("primes", &"<redacted>").finish()
     }
 }
 
@@ -376,9 +351,7 @@ fn invert_secret(a: &Integer, order: &Integer, m: &Integer) -> Result<SecretInt,
     let inv = SecretInt::new(pow_mod_secret(a, &e, m)?);
     let check = Integer::from(a * inv.expose()) % m;
     if check != 1 {
-        return Err(PaillierError::NotInvertible(
-            "value not a unit modulo a prime power",
-        ));
+        return Err(PaillierError::NotInvertible("value not a unit modulo a prime power"));
     }
     Ok(inv)
 }
@@ -415,9 +388,7 @@ impl DecryptionKey {
             return Err(PaillierError::EqualPrimes);
         }
         let min_prime_bits = MIN_MODULUS_BITS.div_ceil(2);
-        if p.expose().significant_bits() < min_prime_bits
-            || q.expose().significant_bits() < min_prime_bits
-        {
+        if p.expose().significant_bits() < min_prime_bits || q.expose().significant_bits() < min_prime_bits {
             return Err(PaillierError::NotSafePrime);
         }
         // The pool checked that both are safe primes when they entered it.
@@ -443,19 +414,7 @@ impl DecryptionKey {
         let q_inv_p = invert_secret(q_mod_p.expose(), p_minus_1.expose(), p.expose())?;
         let qq_mod_pp = SecretInt::new(Integer::from(qq.expose().modulo_ref(pp.expose())));
         let qq_inv_pp = invert_secret(qq_mod_pp.expose(), order_pp.expose(), pp.expose())?;
-        Ok(Self {
-            ek,
-            p,
-            q,
-            pp,
-            qq,
-            p_minus_1,
-            q_minus_1,
-            hp,
-            hq,
-            q_inv_p,
-            qq_inv_pp,
-        })
+        Ok(Self { ek, p, q, pp, qq, p_minus_1, q_minus_1, hp, hq, q_inv_p, qq_inv_pp })
     }
 
     /// The public key.
@@ -471,9 +430,7 @@ impl DecryptionKey {
 
     /// `φ(N) = (p - 1)(q - 1)`, secret.
     pub(crate) fn phi(&self) -> SecretInt {
-        SecretInt::new(Integer::from(
-            self.p_minus_1.expose() * self.q_minus_1.expose(),
-        ))
+        SecretInt::new(Integer::from(self.p_minus_1.expose() * self.q_minus_1.expose()))
     }
 
     /// Decrypts by CRT: `m_p = L_p(c^(p-1) mod p^2) * (-q)^-1 mod p` (and the same mod `q`),
@@ -555,22 +512,12 @@ impl DecryptionKey {
     }
 
     /// `x^e mod m` where `m` is a prime power with group order `order`.
-    fn pow_half(
-        &self,
-        x: &Integer,
-        e: &Integer,
-        m: &SecretInt,
-        order: &SecretInt,
-    ) -> Result<SecretInt, PaillierError> {
+    fn pow_half(&self, x: &Integer, e: &Integer, m: &SecretInt, order: &SecretInt) -> Result<SecretInt, PaillierError> {
         let xm = SecretInt::new(Integer::from(x.modulo_ref(m.expose())));
         if e.is_negative() {
             let inv = invert_secret(xm.expose(), order.expose(), m.expose())?;
             let abs_e = SecretInt::new(Integer::from(e.abs_ref()));
-            Ok(SecretInt::new(pow_mod_secret(
-                inv.expose(),
-                abs_e.expose(),
-                m.expose(),
-            )?))
+            Ok(SecretInt::new(pow_mod_secret(inv.expose(), abs_e.expose(), m.expose())?))
         } else {
             Ok(SecretInt::new(pow_mod_secret(xm.expose(), e, m.expose())?))
         }
@@ -580,11 +527,7 @@ impl DecryptionKey {
     /// [`EncryptionKey::encrypt_with_nonce`], same result).
     ///
     /// Checks: as [`EncryptionKey::encrypt_with_nonce`].
-    pub fn encrypt_with_nonce(
-        &self,
-        m: &Integer,
-        nonce: &Nonce,
-    ) -> Result<Ciphertext, PaillierError> {
+    pub fn encrypt_with_nonce(&self, m: &Integer, nonce: &Nonce) -> Result<Ciphertext, PaillierError> {
         let m = self.ek.reduce_plaintext(m)?;
         self.ek.check_nonce(nonce)?;
         let rn = SecretInt::new(self.pow_mod_nn(nonce.0.expose(), self.ek.modulus())?);
@@ -606,13 +549,7 @@ impl DecryptionKey {
 
 /// CRT recombination: the `x mod (a b)` with `x ≡ xa (mod a)`, `x ≡ xb (mod b)`, given
 /// `b^-1 mod a`: `x = xb + b * ((xa - xb) * b^-1 mod a)`.
-fn crt_combine(
-    xa: &SecretInt,
-    xb: &SecretInt,
-    a: &SecretInt,
-    b: &SecretInt,
-    b_inv_a: &SecretInt,
-) -> Integer {
+fn crt_combine(xa: &SecretInt, xb: &SecretInt, a: &SecretInt, b: &SecretInt, b_inv_a: &SecretInt) -> Integer {
     let mut h = Integer::from(xa.expose() - xb.expose());
     h *= b_inv_a.expose();
     let mut x = Integer::from(h.modulo_ref(a.expose()));

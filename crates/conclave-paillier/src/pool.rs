@@ -19,9 +19,7 @@
 
 use crate::bigint::{wipe_integer, SecretInt};
 use crate::error::PaillierError;
-use crate::primes::{
-    generate_safe_prime_secret, is_safe_prime, MAX_PRIME_BITS, MIN_GENERATED_PRIME_BITS,
-};
+use crate::primes::{generate_safe_prime_secret, is_safe_prime, MAX_PRIME_BITS, MIN_GENERATED_PRIME_BITS};
 use rand_core::CryptoRngCore;
 use rug::Integer;
 use std::num::NonZeroUsize;
@@ -44,10 +42,7 @@ pub struct PrimePool {
 
 impl core::fmt::Debug for PrimePool {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PrimePool")
-            .field("bits", &self.bits)
-            .field("len", &self.primes.len())
-            .finish()
+        f.debug_struct("PrimePool").field("bits", &self.bits).field("len", &self.primes.len()).finish()
     }
 }
 
@@ -67,10 +62,7 @@ impl PrimePool {
     /// Checks: `bits` is a multiple of 8 in `[MIN_GENERATED_PRIME_BITS, MAX_PRIME_BITS]`.
     pub fn new(bits: u32) -> Result<Self, PaillierError> {
         check_bits(bits)?;
-        Ok(Self {
-            bits,
-            primes: Vec::new(),
-        })
+        Ok(Self { bits, primes: Vec::new() })
     }
 
     /// Size of the pool's primes in bits.
@@ -91,10 +83,7 @@ impl PrimePool {
     /// Checks that `p` may join the pool: exactly `bits` bits, two top bits set, a safe
     /// prime, not already present.
     fn check_candidate(&self, p: &Integer) -> Result<(), PaillierError> {
-        if p.significant_bits() != self.bits
-            || !p.get_bit(self.bits.saturating_sub(2))
-            || !is_safe_prime(p)
-        {
+        if p.significant_bits() != self.bits || !p.get_bit(self.bits.saturating_sub(2)) || !is_safe_prime(p) {
             return Err(PaillierError::NotSafePrime);
         }
         if self.primes.iter().any(|x| x.expose() == p) {
@@ -158,11 +147,7 @@ impl PrimePool {
         let mut out = Zeroizing::new(String::new());
         out.push_str(POOL_MAGIC_V1);
         out.push('\n');
-        out.push_str(&format!(
-            "bits {}\ncount {}\n",
-            self.bits,
-            self.primes.len()
-        ));
+        out.push_str(&format!("bits {}\ncount {}\n", self.bits, self.primes.len()));
         for p in &self.primes {
             let mut hex = Zeroizing::new(p.expose().to_string_radix(16));
             out.push_str(&"0".repeat(digits.saturating_sub(hex.len())));
@@ -180,11 +165,8 @@ impl PrimePool {
     /// exactly `bits / 4` lowercase hex digits, each prime a safe prime of exactly `bits` bits
     /// with its two top bits set, no duplicates, nothing after the last line.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PaillierError> {
-        let text =
-            core::str::from_utf8(bytes).map_err(|_| PaillierError::Malformed("not UTF-8"))?;
-        let body = text
-            .strip_suffix('\n')
-            .ok_or(PaillierError::Malformed("missing final newline"))?;
+        let text = core::str::from_utf8(bytes).map_err(|_| PaillierError::Malformed("not UTF-8"))?;
+        let body = text.strip_suffix('\n').ok_or(PaillierError::Malformed("missing final newline"))?;
         let mut lines = body.split('\n');
         let magic = lines.next().ok_or(PaillierError::Malformed("empty"))?;
         if magic != POOL_MAGIC_V1 {
@@ -203,15 +185,10 @@ impl PrimePool {
         let digits = usize::try_from(bits / 4).unwrap_or(0);
         let mut pool = Self::new(bits)?;
         for line in lines.by_ref().take(count) {
-            if line.len() != digits
-                || !line
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            {
+            if line.len() != digits || !line.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
                 return Err(PaillierError::Malformed("prime line"));
             }
-            let mut p = Integer::from_str_radix(line, 16)
-                .map_err(|_| PaillierError::Malformed("prime line"))?;
+            let mut p = Integer::from_str_radix(line, 16).map_err(|_| PaillierError::Malformed("prime line"))?;
             if let Err(e) = pool.check_candidate(&p) {
                 wipe_integer(&mut p);
                 return Err(e);
@@ -231,9 +208,7 @@ impl PrimePool {
 /// Parses a `"<name><decimal>"` line: canonical decimal, no sign, no leading zeros, at most 9
 /// digits.
 fn parse_field(line: Option<&str>, name: &str) -> Result<usize, PaillierError> {
-    let value = line
-        .and_then(|l| l.strip_prefix(name))
-        .ok_or(PaillierError::Malformed("missing header field"))?;
+    let value = line.and_then(|l| l.strip_prefix(name)).ok_or(PaillierError::Malformed("missing header field"))?;
     let canonical = !value.is_empty()
         && value.len() <= 9
         && value.bytes().all(|b| b.is_ascii_digit())
@@ -241,7 +216,5 @@ fn parse_field(line: Option<&str>, name: &str) -> Result<usize, PaillierError> {
     if !canonical {
         return Err(PaillierError::Malformed("header field value"));
     }
-    value
-        .parse::<usize>()
-        .map_err(|_| PaillierError::Malformed("header field value"))
+    value.parse::<usize>().map_err(|_| PaillierError::Malformed("header field value"))
 }

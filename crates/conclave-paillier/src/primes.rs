@@ -238,29 +238,18 @@ impl Sieve {
             .iter()
             .map(|&s| {
                 let inv2 = s.div_ceil(2);
-                let inv4 =
-                    u32::try_from((u64::from(inv2) * u64::from(inv2)) % u64::from(s)).unwrap_or(0);
+                let inv4 = u32::try_from((u64::from(inv2) * u64::from(inv2)) % u64::from(s)).unwrap_or(0);
                 (inv2, inv4)
             })
             .collect();
         let residues = primes.iter().map(|&s| q0.mod_u(s)).collect();
-        Self {
-            primes,
-            inverses,
-            residues,
-            struck: vec![false; SIEVE_WINDOW],
-        }
+        Self { primes, inverses, residues, struck: vec![false; SIEVE_WINDOW] }
     }
 
     /// Strikes every offset `j` of the window for which `s | q0 + 2j` or `s | 2(q0 + 2j) + 1`.
     fn sieve_window(&mut self) {
         self.struck.iter_mut().for_each(|b| *b = false);
-        for ((&s, &(inv2, inv4)), &r) in self
-            .primes
-            .iter()
-            .zip(self.inverses.iter())
-            .zip(self.residues.iter())
-        {
+        for ((&s, &(inv2, inv4)), &r) in self.primes.iter().zip(self.inverses.iter()).zip(self.residues.iter()) {
             let s64 = u64::from(s);
             let r64 = u64::from(r);
             // q0 + 2j ≡ 0  <=>  j ≡ -q0 / 2 (mod s)
@@ -300,11 +289,7 @@ fn random_q_start<R: CryptoRngCore + ?Sized>(rng: &mut R, bits: u32) -> Integer 
 
 /// One search thread: returns a safe prime, or `None` when `stop` was raised by another
 /// thread first.
-fn search_thread<R: CryptoRngCore + ?Sized>(
-    rng: &mut R,
-    bits: u32,
-    stop: &AtomicBool,
-) -> Option<SecretInt> {
+fn search_thread<R: CryptoRngCore + ?Sized>(rng: &mut R, bits: u32, stop: &AtomicBool) -> Option<SecretInt> {
     let qbits = bits - 1;
     let mut q0 = random_q_start(rng, bits);
     let mut sieve = Sieve::new(&q0);
@@ -337,8 +322,7 @@ fn search_thread<R: CryptoRngCore + ?Sized>(
             p <<= 1u32;
             p += 1u32;
             let p_minus_1 = Integer::from(&p - 1u32);
-            let fermat_p =
-                matches!(pow_mod_secret(&Integer::from(2), &p_minus_1, &p), Ok(x) if x == 1);
+            let fermat_p = matches!(pow_mod_secret(&Integer::from(2), &p_minus_1, &p), Ok(x) if x == 1);
             if fermat_p && miller_rabin_random(rng, &q, GENERATION_MR_ROUNDS) {
                 wipe_integer(&mut q0);
                 wipe_integer(&mut q);
@@ -383,9 +367,7 @@ pub(crate) fn generate_safe_prime_secret<R: CryptoRngCore + ?Sized>(
     threads: NonZeroUsize,
 ) -> Result<SecretInt, PaillierError> {
     if !(MIN_GENERATED_PRIME_BITS..=MAX_PRIME_BITS).contains(&bits) {
-        return Err(PaillierError::InvalidParameter(
-            "safe prime size out of range",
-        ));
+        return Err(PaillierError::InvalidParameter("safe prime size out of range"));
     }
     let mut seeds = Vec::with_capacity(threads.get());
     for _ in 0..threads.get() {
@@ -410,16 +392,9 @@ pub(crate) fn generate_safe_prime_secret<R: CryptoRngCore + ?Sized>(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(None))
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap_or(None)).collect()
     });
-    results
-        .into_iter()
-        .flatten()
-        .next()
-        .ok_or(PaillierError::Bug("no search thread returned a prime"))
+    results.into_iter().flatten().next().ok_or(PaillierError::Bug("no search thread returned a prime"))
 }
 
 #[cfg(test)]
@@ -436,9 +411,7 @@ mod tests {
 
     #[test]
     fn small_safe_primes_exact() {
-        let safe: Vec<u64> = (0..200)
-            .filter(|&n| is_safe_prime(&Integer::from(n)))
-            .collect();
+        let safe: Vec<u64> = (0..200).filter(|&n| is_safe_prime(&Integer::from(n))).collect();
         assert_eq!(safe, vec![5, 7, 11, 23, 47, 59, 83, 107, 167, 179]);
     }
 }

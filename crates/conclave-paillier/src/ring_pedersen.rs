@@ -4,9 +4,7 @@
 //! `s = t^λ mod N̂`. The public part is [`RingPedersenParams`]; the secret `λ` (with `φ(N̂)`)
 //! is kept in [`RingPedersenSecret`] for the Π^prm prover, which shows `s ∈ <t>`.
 
-use crate::bigint::{
-    from_be_bytes, is_coprime_vartime, random_nonzero_below, to_be_bytes, SecretInt,
-};
+use crate::bigint::{from_be_bytes, is_coprime_vartime, random_nonzero_below, to_be_bytes, SecretInt};
 use crate::error::PaillierError;
 use crate::paillier::{check_modulus, DecryptionKey, MAX_MODULUS_BITS};
 use rand_core::CryptoRngCore;
@@ -29,9 +27,7 @@ pub struct RingPedersenParams {
 
 impl core::fmt::Debug for RingPedersenParams {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RingPedersenParams")
-            .field("bits", &self.n_hat.significant_bits())
-            .finish_non_exhaustive()
+        f.debug_struct("RingPedersenParams").field("bits", &self.n_hat.significant_bits()).finish_non_exhaustive()
     }
 }
 
@@ -98,11 +94,8 @@ impl RingPedersenParams {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PaillierError> {
         let mut rest = bytes;
         let mut take = || -> Result<Integer, PaillierError> {
-            let (len, tail) = rest
-                .split_first_chunk::<4>()
-                .ok_or(PaillierError::Malformed("truncated length"))?;
-            let len = usize::try_from(u32::from_be_bytes(*len))
-                .map_err(|_| PaillierError::Malformed("length"))?;
+            let (len, tail) = rest.split_first_chunk::<4>().ok_or(PaillierError::Malformed("truncated length"))?;
+            let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| PaillierError::Malformed("length"))?;
             if len > crate::bigint::byte_len(MAX_MODULUS_BITS) {
                 return Err(PaillierError::Malformed("integer too long"));
             }

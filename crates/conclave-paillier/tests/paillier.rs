@@ -13,8 +13,8 @@ mod common;
 
 use common::{fixture_key, fixture_pairs, hex_int, read_json, rng, shared_vectors_dir};
 use conclave_paillier::{
-    generate_ring_pedersen, Ciphertext, DecryptionKey, EncryptionKey, Integer, Nonce,
-    PaillierError, PrimePool, RingPedersenParams, MIN_MODULUS_BITS,
+    generate_ring_pedersen, Ciphertext, DecryptionKey, EncryptionKey, Integer, Nonce, PaillierError, PrimePool,
+    RingPedersenParams, MIN_MODULUS_BITS,
 };
 use proptest::prelude::*;
 use rand_chacha::rand_core::RngCore;
@@ -39,10 +39,7 @@ fn key_shape() {
     let ek = dk.encryption_key();
     let (p, q) = dk.expose_primes();
     assert_eq!(*ek.modulus(), Integer::from(p * q));
-    assert_eq!(
-        *ek.modulus_squared(),
-        Integer::from(ek.modulus().square_ref())
-    );
+    assert_eq!(*ek.modulus_squared(), Integer::from(ek.modulus().square_ref()));
     assert_eq!(ek.bits(), 3072);
     assert!(ek.bits() >= MIN_MODULUS_BITS);
     assert_eq!(ek.ciphertext_len(), 768);
@@ -90,12 +87,7 @@ fn decrypt_signed_centres() {
     let ek = dk.encryption_key();
     let mut r = rng(101);
     let half = Integer::from(ek.modulus() >> 1u32);
-    for m in [
-        Integer::from(-5),
-        Integer::from(7),
-        half.clone(),
-        -half.clone(),
-    ] {
+    for m in [Integer::from(-5), Integer::from(7), half.clone(), -half.clone()] {
         let (c, _) = dk.encrypt(&mut r, &m).unwrap();
         assert_eq!(dk.decrypt_signed(&c).unwrap(), m);
     }
@@ -149,38 +141,20 @@ fn crt_exponentiation_equals_plain() {
         let plain = x.clone().pow_mod(&e, nn).unwrap();
         assert_eq!(dk.pow_mod_nn(&x, &e).unwrap(), plain);
         let neg = Integer::from(-&e);
-        assert_eq!(
-            dk.pow_mod_nn(&x, &neg).unwrap(),
-            x.clone().pow_mod(&neg, nn).unwrap()
-        );
+        assert_eq!(dk.pow_mod_nn(&x, &neg).unwrap(), x.clone().pow_mod(&neg, nn).unwrap());
         let xn = random_below(&mut r, n);
-        assert_eq!(
-            dk.pow_mod_n(&xn, &e).unwrap(),
-            xn.clone().pow_mod(&e, n).unwrap()
-        );
-        assert_eq!(
-            dk.pow_mod_n(&xn, &neg).unwrap(),
-            xn.clone().pow_mod(&neg, n).unwrap()
-        );
+        assert_eq!(dk.pow_mod_n(&xn, &e).unwrap(), xn.clone().pow_mod(&e, n).unwrap());
+        assert_eq!(dk.pow_mod_n(&xn, &neg).unwrap(), xn.clone().pow_mod(&neg, n).unwrap());
     }
     // Edge cases: exponent 0 and 1, bases 0 and 1.
     let x = random_below(&mut r, nn);
     assert_eq!(dk.pow_mod_nn(&x, &Integer::from(0)).unwrap(), 1);
     assert_eq!(dk.pow_mod_nn(&x, &Integer::from(1)).unwrap(), x);
-    assert_eq!(
-        dk.pow_mod_nn(&Integer::from(0), &Integer::from(5)).unwrap(),
-        0
-    );
-    assert_eq!(
-        dk.pow_mod_nn(&Integer::from(1), &Integer::from(-5))
-            .unwrap(),
-        1
-    );
+    assert_eq!(dk.pow_mod_nn(&Integer::from(0), &Integer::from(5)).unwrap(), 0);
+    assert_eq!(dk.pow_mod_nn(&Integer::from(1), &Integer::from(-5)).unwrap(), 1);
     // Out-of-range bases and non-invertible bases with negative exponents are errors.
     assert!(dk.pow_mod_nn(nn, &Integer::from(2)).is_err());
-    assert!(dk
-        .pow_mod_nn(&Integer::from(-1), &Integer::from(2))
-        .is_err());
+    assert!(dk.pow_mod_nn(&Integer::from(-1), &Integer::from(2)).is_err());
     assert!(dk.pow_mod_n(n, &Integer::from(2)).is_err());
     let (p, _) = dk.expose_primes();
     assert!(dk.pow_mod_nn(p, &Integer::from(-1)).is_err());
@@ -218,9 +192,7 @@ fn validate_ciphertext_rejects_non_units() {
     assert!(ek.validate_ciphertext(&Integer::from(1)).is_ok());
     assert!(ek.validate_ciphertext(&Integer::from(nn - 1u32)).is_ok());
     assert!(ek.decode_ciphertext(&[1u8; 10]).is_err());
-    assert!(ek
-        .decode_ciphertext(&vec![1u8; ek.ciphertext_len() + 1])
-        .is_err());
+    assert!(ek.decode_ciphertext(&vec![1u8; ek.ciphertext_len() + 1]).is_err());
 }
 
 #[test]
@@ -230,22 +202,14 @@ fn encryption_rejects_bad_inputs() {
     let (p, _) = dk.expose_primes();
     let n = ek.modulus();
     let m = Integer::from(5);
-    assert!(matches!(
-        ek.encrypt(&mut rng(104), n),
-        Err(PaillierError::OutOfRange(_))
-    ));
+    assert!(matches!(ek.encrypt(&mut rng(104), n), Err(PaillierError::OutOfRange(_))));
     assert!(ek.encrypt(&mut rng(104), &Integer::from(-n)).is_err());
     for bad_nonce in [Integer::from(0), n.clone(), Integer::from(-1)] {
-        assert!(ek
-            .encrypt_with_nonce(&m, &Nonce::new(bad_nonce.clone()))
-            .is_err());
+        assert!(ek.encrypt_with_nonce(&m, &Nonce::new(bad_nonce.clone())).is_err());
         assert!(dk.encrypt_with_nonce(&m, &Nonce::new(bad_nonce)).is_err());
     }
     // A nonce sharing a factor with N would give a ciphertext outside Z*_{N^2}.
-    assert!(matches!(
-        ek.encrypt_with_nonce(&m, &Nonce::new(p.clone())),
-        Err(PaillierError::NotInvertible(_))
-    ));
+    assert!(matches!(ek.encrypt_with_nonce(&m, &Nonce::new(p.clone())), Err(PaillierError::NotInvertible(_))));
     assert!(dk.encrypt_with_nonce(&m, &Nonce::new(p.clone())).is_err());
 }
 
@@ -253,10 +217,7 @@ fn encryption_rejects_bad_inputs() {
 fn key_construction_checks() {
     let pairs = fixture_pairs();
     let (p, q) = pairs[0].clone();
-    assert_eq!(
-        DecryptionKey::from_safe_primes(p.clone(), p.clone()).unwrap_err(),
-        PaillierError::EqualPrimes
-    );
+    assert_eq!(DecryptionKey::from_safe_primes(p.clone(), p.clone()).unwrap_err(), PaillierError::EqualPrimes);
     assert_eq!(
         DecryptionKey::from_safe_primes(Integer::from(&p + 2u32), q.clone()).unwrap_err(),
         PaillierError::NotSafePrime
@@ -265,10 +226,7 @@ fn key_construction_checks() {
     let blum = read_json(shared_vectors_dir().join("cggmp21-pregenerated_primes.json"));
     let b0 = hex_int(&blum["primes"][0]["value"]);
     let b1 = hex_int(&blum["primes"][1]["value"]);
-    assert_eq!(
-        DecryptionKey::from_safe_primes(b0.clone(), b1.clone()).unwrap_err(),
-        PaillierError::NotSafePrime
-    );
+    assert_eq!(DecryptionKey::from_safe_primes(b0.clone(), b1.clone()).unwrap_err(), PaillierError::NotSafePrime);
     // 1024-bit safe primes give a 2048-bit modulus: below the floor.
     let ing = read_json(shared_vectors_dir().join("ing-safe-primes.json"));
     let (ip, iq) = (hex_int(&ing[0]["p"]), hex_int(&ing[0]["q"]));
@@ -278,10 +236,7 @@ fn key_construction_checks() {
     assert!((2047..=2048).contains(&bits));
     assert_eq!(
         EncryptionKey::from_modulus(small_n).unwrap_err(),
-        PaillierError::ModulusTooSmall {
-            bits,
-            min: MIN_MODULUS_BITS
-        }
+        PaillierError::ModulusTooSmall { bits, min: MIN_MODULUS_BITS }
     );
     // Even, square, negative, too large.
     let n = Integer::from(&p * &q);
@@ -307,15 +262,10 @@ fn key_from_pool() {
     let (c, _) = dk.encrypt(&mut rng(105), &Integer::from(42)).unwrap();
     assert_eq!(dk.decrypt(&c).unwrap(), 42);
     let mut empty = PrimePool::new(1536).unwrap();
-    assert_eq!(
-        DecryptionKey::from_pool(&mut empty).unwrap_err(),
-        PaillierError::PoolExhausted
-    );
+    assert_eq!(DecryptionKey::from_pool(&mut empty).unwrap_err(), PaillierError::PoolExhausted);
     // Primes that are too small for a 3072-bit modulus are refused.
     let mut small = PrimePool::new(128).unwrap();
-    small
-        .fill(&mut rng(106), 2, std::num::NonZeroUsize::MIN)
-        .unwrap();
+    small.fill(&mut rng(106), 2, std::num::NonZeroUsize::MIN).unwrap();
     assert!(DecryptionKey::from_pool(&mut small).is_err());
 }
 
@@ -326,19 +276,9 @@ fn ring_pedersen_generation_and_validation() {
     let (params, secret) = generate_ring_pedersen(&mut rng(107), dk).unwrap();
     assert_eq!(*params.modulus(), n);
     let (p, q) = dk.expose_primes();
-    assert_eq!(
-        *secret.expose_phi(),
-        Integer::from(p - 1u32) * Integer::from(q - 1u32)
-    );
+    assert_eq!(*secret.expose_phi(), Integer::from(p - 1u32) * Integer::from(q - 1u32));
     // s = t^λ mod N̂, and t is a square (t^(φ/2)... checked through its Legendre symbols).
-    assert_eq!(
-        params
-            .t()
-            .clone()
-            .pow_mod(secret.expose_lambda(), &n)
-            .unwrap(),
-        *params.s()
-    );
+    assert_eq!(params.t().clone().pow_mod(secret.expose_lambda(), &n).unwrap(), *params.s());
     assert_eq!(params.t().legendre(p), 1);
     assert_eq!(params.t().legendre(q), 1);
     let back = RingPedersenParams::from_bytes(&params.to_bytes()).unwrap();
@@ -354,18 +294,10 @@ fn ring_pedersen_generation_and_validation() {
         ("s = p", n.clone(), p.clone(), t.clone()),
         ("t = 2q", n.clone(), s.clone(), Integer::from(q * 2u32)),
         ("N even", Integer::from(&n + 1u32), s.clone(), t.clone()),
-        (
-            "N small",
-            Integer::from(p * 3u32),
-            Integer::from(4),
-            Integer::from(9),
-        ),
+        ("N small", Integer::from(p * 3u32), Integer::from(4), Integer::from(9)),
     ];
     for (what, nh, s, t) in bad {
-        assert!(
-            RingPedersenParams::new(nh, s, t).is_err(),
-            "{what} accepted"
-        );
+        assert!(RingPedersenParams::new(nh, s, t).is_err(), "{what} accepted");
     }
     let mut bytes = params.to_bytes();
     bytes.push(0);
@@ -377,14 +309,9 @@ fn secrets_are_redacted_in_debug() {
     let dk = key(0);
     let (p, q) = dk.expose_primes();
     let (params, secret) = generate_ring_pedersen(&mut rng(108), dk).unwrap();
-    let (_, nonce) = dk
-        .encryption_key()
-        .encrypt(&mut rng(109), &Integer::from(9))
-        .unwrap();
-    let pool = PrimePool::from_bytes(
-        &std::fs::read(common::fixtures_dir().join("prime-pool-1536.txt")).unwrap(),
-    )
-    .unwrap();
+    let (_, nonce) = dk.encryption_key().encrypt(&mut rng(109), &Integer::from(9)).unwrap();
+    let pool =
+        PrimePool::from_bytes(&std::fs::read(common::fixtures_dir().join("prime-pool-1536.txt")).unwrap()).unwrap();
     let texts = [
         format!("{dk:?}"),
         format!("{dk:#?}"),
@@ -396,13 +323,7 @@ fn secrets_are_redacted_in_debug() {
     ];
     // Long enough prefixes of every secret, in the usual radixes.
     let mut needles = Vec::new();
-    for x in [
-        p,
-        q,
-        nonce.expose_secret(),
-        secret.expose_lambda(),
-        secret.expose_phi(),
-    ] {
+    for x in [p, q, nonce.expose_secret(), secret.expose_lambda(), secret.expose_phi()] {
         for radix in [10, 16] {
             let s = x.to_string_radix(radix);
             needles.push(s[..16].to_string());

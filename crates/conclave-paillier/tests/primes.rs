@@ -12,8 +12,8 @@ mod common;
 
 use common::{fixture_pairs, fixtures_dir, hex_int, read_json, rng, shared_vectors_dir};
 use conclave_paillier::{
-    generate_safe_prime, is_blum_prime, is_probable_prime_vartime, is_safe_prime, Integer,
-    PaillierError, PrimePool, MIN_GENERATED_PRIME_BITS,
+    generate_safe_prime, is_blum_prime, is_probable_prime_vartime, is_safe_prime, Integer, PaillierError, PrimePool,
+    MIN_GENERATED_PRIME_BITS,
 };
 use proptest::prelude::*;
 use std::num::NonZeroUsize;
@@ -44,10 +44,7 @@ fn ing_safe_primes_pass_and_tampered_fail() {
                 ("p'", p_prim.clone()),
                 ("2p+1", Integer::from(&p * 2u32) + 1u32),
             ] {
-                assert!(
-                    !is_safe_prime(&bad),
-                    "entry {i} {k} tampered ({what}) accepted"
-                );
+                assert!(!is_safe_prime(&bad), "entry {i} {k} tampered ({what}) accepted");
             }
         }
     }
@@ -131,10 +128,7 @@ fn generator_multithreaded() {
 #[test]
 fn generator_rejects_bad_sizes() {
     for bits in [0, 1, 32, MIN_GENERATED_PRIME_BITS - 1, 8193, u32::MAX] {
-        assert!(matches!(
-            generate_safe_prime(&mut rng(6), bits, threads(1)),
-            Err(PaillierError::InvalidParameter(_))
-        ));
+        assert!(matches!(generate_safe_prime(&mut rng(6), bits, threads(1)), Err(PaillierError::InvalidParameter(_))));
     }
 }
 
@@ -169,37 +163,22 @@ fn pool_rejects_tampering() {
     let swapped = if last == 'f' { 'd' } else { 'f' };
     let tampered_prime = format!("{}{}", &first_prime[..first_prime.len() - 1], swapped);
     let cases: Vec<(&str, String)> = vec![
-        (
-            "prime changed",
-            good.replacen(first_prime, &tampered_prime, 1),
-        ),
+        ("prime changed", good.replacen(first_prime, &tampered_prime, 1)),
         ("version", good.replacen(" v1\n", " v2\n", 1)),
         ("magic", good.replacen("conclave", "concLave", 1)),
         ("count too big", good.replacen("count 8", "count 9", 1)),
         ("count too small", good.replacen("count 8", "count 7", 1)),
-        (
-            "count leading zero",
-            good.replacen("count 8", "count 08", 1),
-        ),
+        ("count leading zero", good.replacen("count 8", "count 08", 1)),
         ("bits", good.replacen("bits 1536", "bits 1544", 1)),
-        (
-            "bits not multiple of 8",
-            good.replacen("bits 1536", "bits 1537", 1),
-        ),
-        (
-            "uppercase hex",
-            good.replacen(first_prime, &first_prime.to_uppercase(), 1),
-        ),
+        ("bits not multiple of 8", good.replacen("bits 1536", "bits 1537", 1)),
+        ("uppercase hex", good.replacen(first_prime, &first_prime.to_uppercase(), 1)),
         ("no final newline", good.trim_end().to_string()),
         ("trailing line", format!("{good}\n")),
         ("crlf", good.replace('\n', "\r\n")),
         ("duplicate", good.replacen(lines[4], first_prime, 1)),
     ];
     for (what, bad) in cases {
-        assert!(
-            PrimePool::from_bytes(bad.as_bytes()).is_err(),
-            "{what} accepted"
-        );
+        assert!(PrimePool::from_bytes(bad.as_bytes()).is_err(), "{what} accepted");
     }
     assert_eq!(
         PrimePool::from_bytes(good.replacen(" v1\n", " v2\n", 1).as_bytes()).unwrap_err(),

@@ -46,7 +46,11 @@ pub fn read_integer(r: &mut Reader<'_>, max_bits: u32) -> Result<Integer, Decode
     let bytes = r.bytes("integer", max_len)?;
     let x = integer_from_bytes(bytes)?;
     if x.significant_bits() > max_bits {
-        return Err(DecodeError::TooLong { what: "integer bits", len: x.significant_bits() as usize, max: max_bits as usize });
+        return Err(DecodeError::TooLong {
+            what: "integer bits",
+            len: x.significant_bits() as usize,
+            max: max_bits as usize,
+        });
     }
     Ok(x)
 }

@@ -94,14 +94,7 @@ mod tests {
     fn ctx(prover: u16, session: &[u8]) -> Transcript {
         Transcript::for_proof(
             DOMAIN,
-            &ProofContext {
-                protocol: "test",
-                version: 1,
-                session,
-                round: 1,
-                prover,
-                parties: &[0, 1, 2],
-            },
+            &ProofContext { protocol: "test", version: 1, session, round: 1, prover, parties: &[0, 1, 2] },
         )
     }
 

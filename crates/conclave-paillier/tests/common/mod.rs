@@ -24,8 +24,7 @@ pub fn shared_vectors_dir() -> PathBuf {
 }
 
 pub fn read_json(path: PathBuf) -> serde_json::Value {
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
@@ -38,12 +37,7 @@ pub fn fixture_pairs() -> Vec<(Integer, Integer)> {
     let json = read_json(fixtures_dir().join("safe-primes-1536.json"));
     assert_eq!(json["version"], 1);
     assert_eq!(json["bits"], 1536);
-    json["pairs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|pair| (hex_int(&pair["p"]), hex_int(&pair["q"])))
-        .collect()
+    json["pairs"].as_array().unwrap().iter().map(|pair| (hex_int(&pair["p"]), hex_int(&pair["q"]))).collect()
 }
 
 /// A Paillier key from fixture pair `i`.
