@@ -18,17 +18,16 @@
 
 use std::collections::BTreeMap;
 
-use conclave_math::codec::{Decode, Encode, Reader, Writer, MAX_SEQUENCE};
-use conclave_math::DecodeError;
+use conclave_math::codec::Encode;
 use rand_core::CryptoRngCore;
 
+pub use crate::echo::{EchoEntry, EchoPayload};
 use crate::envelope::{Envelope, MessageKind, SignedStatement};
-use crate::fault::{push_culprit, Culprit, Evidence, Fault, ProtocolError};
+use crate::fault::{Culprit, Fault, ProtocolError};
 use crate::identity::{IdentityKey, IdentityPublicKey};
 use crate::ids::{PartyIndex, PartySet, RoundId, SessionId};
-
-/// How many rounds ahead of the current one messages are buffered.
-pub const MAX_ROUNDS_AHEAD: u16 = 2;
+use crate::inbox::Inbox;
+pub use crate::inbox::MAX_ROUNDS_AHEAD;
 
 /// How a round's broadcast must be delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,30 +197,19 @@ enum Phase {
     Echo,
 }
 
-type SlotKey = (RoundId, MessageKind, PartyIndex);
-
-#[derive(Debug)]
-struct Slot {
-    statement: SignedStatement,
-    payload: Option<Vec<u8>>,
-}
-
 /// The generic driver of a [`Protocol`].
 #[derive(Debug)]
 pub struct Machine<P: Protocol> {
-    cfg: MachineConfig,
+    identity: IdentityKey,
+    session: SessionId,
+    inbox: Inbox,
     state: Option<P>,
     info: RoundInfo,
     phase: Phase,
     my_broadcast: Option<SignedStatement>,
-    slots: BTreeMap<SlotKey, Slot>,
-    culprits: Vec<Culprit>,
     outgoing: Vec<Outgoing>,
     output: Option<Result<P::Output, ProtocolError>>,
     finished: bool,
-    /// A fault about a round already completed was found: abort now, since that round
-    /// will never complete again to report it.
-    late_fault: bool,
 }
 
 impl<P: Protocol> Machine<P> {
@@ -235,17 +223,16 @@ impl<P: Protocol> Machine<P> {
         cfg.validate()?;
         let info = state.round();
         let mut m = Self {
-            cfg,
+            identity: cfg.identity,
+            session: cfg.session,
+            inbox: Inbox::new(P::NAME, cfg.me, cfg.parties, cfg.session, cfg.peers),
             state: Some(state),
             info,
             phase: Phase::Collect,
             my_broadcast: None,
-            slots: BTreeMap::new(),
-            culprits: Vec::new(),
             outgoing: Vec::new(),
             output: None,
             finished: false,
-            late_fault: false,
         };
         if let Err(e) = m.send_round(outbox) {
             m.finish(Err(e));
@@ -260,26 +247,18 @@ impl<P: Protocol> Machine<P> {
         self.finished = true;
     }
 
-    fn others(&self) -> Vec<PartyIndex> {
-        self.cfg.parties.others(self.cfg.me).collect()
+    fn abort(&mut self) {
+        let culprits = self.inbox.take_culprits();
+        self.finish(Err(ProtocolError::aborted(culprits)));
     }
 
     fn envelope(&self, kind: MessageKind, recipient: Option<PartyIndex>, payload: Vec<u8>) -> Envelope {
-        Envelope::sign(
-            &self.cfg.identity,
-            self.cfg.me,
-            P::NAME,
-            self.cfg.session,
-            self.info.id,
-            kind,
-            recipient,
-            payload,
-        )
+        Envelope::sign(&self.identity, self.inbox.me(), P::NAME, self.session, self.info.id, kind, recipient, payload)
     }
 
     /// Signs and queues the current round's outbox, checking it fits the round.
     fn send_round(&mut self, outbox: Outbox) -> Result<(), ProtocolError> {
-        let others = self.others();
+        let others = self.inbox.others();
         if outbox.broadcast.is_some() != self.info.broadcast.is_some() {
             return Err(ProtocolError::Bug("round outbox broadcast does not match the round"));
         }
@@ -290,7 +269,7 @@ impl<P: Protocol> Machine<P> {
         self.my_broadcast = None;
         if let Some(payload) = outbox.broadcast {
             let env = self.envelope(MessageKind::Broadcast, None, payload);
-            self.my_broadcast = Some(env.statement(self.cfg.me));
+            self.my_broadcast = Some(env.statement(self.inbox.me()));
             if !others.is_empty() {
                 self.outgoing.push(Outgoing { to: None, bytes: env.to_bytes() });
             }
@@ -302,84 +281,20 @@ impl<P: Protocol> Machine<P> {
         Ok(())
     }
 
-    fn blame(&mut self, c: Culprit) {
-        push_culprit(&mut self.culprits, c);
-    }
-
-    /// The inbox: authenticates and files one message, or blames its sender.
-    fn file(&mut self, from: PartyIndex, bytes: &[u8]) {
-        let round = self.info.id;
-        if from == self.cfg.me || !self.cfg.parties.contains(from) {
-            return self.blame(Culprit::new(from, round, Fault::UnknownSender));
-        }
-        let Ok(env) = Envelope::from_bytes(bytes) else {
-            return self.blame(Culprit::new(from, round, Fault::Malformed));
-        };
-        let Some(key) = self.cfg.peers.get(&from) else {
-            return self.blame(Culprit::new(from, round, Fault::UnknownSender));
-        };
-        let statement = env.statement(from);
-        if !statement.verify(key) {
-            return self.blame(Culprit::new(from, env.round, Fault::BadSignature));
-        }
-        let at = env.round;
-        if env.protocol != P::NAME {
-            return self.blame(Culprit::with_message(from, at, Fault::WrongProtocol, statement));
-        }
-        if env.session != self.cfg.session {
-            return self.blame(Culprit::with_message(from, at, Fault::WrongSession, statement));
-        }
-        if env.kind == MessageKind::Direct && env.recipient != Some(self.cfg.me) {
-            return self.blame(Culprit::with_message(from, at, Fault::Misaddressed, statement));
-        }
-        let key = (env.round, env.kind, from);
-        if at < round {
-            self.late_fault = true;
-        }
-        if let Some(existing) = self.slots.get(&key) {
-            let c = if existing.statement.digest != statement.digest && env.kind != MessageKind::Direct {
-                Culprit {
-                    party: from,
-                    round: at,
-                    fault: Fault::Equivocation,
-                    evidence: Evidence::Equivocation {
-                        first: Box::new(existing.statement.clone()),
-                        second: Box::new(statement),
-                    },
-                }
-            } else {
-                Culprit::with_message(from, at, Fault::Duplicate, statement)
-            };
-            return self.blame(c);
-        }
-        if at < round {
-            return self.blame(Culprit::with_message(from, at, Fault::UnexpectedMessage, statement));
-        }
-        if at == round && !self.info.expects(env.kind) {
-            return self.blame(Culprit::with_message(from, at, Fault::UnexpectedMessage, statement));
-        }
-        if at.0 > round.0.saturating_add(MAX_ROUNDS_AHEAD) {
-            return self.blame(Culprit::with_message(from, at, Fault::Flooding, statement));
-        }
-        self.slots.insert(key, Slot { statement, payload: Some(env.payload) });
-    }
-
-    fn has(&self, kind: MessageKind, from: PartyIndex) -> bool {
-        self.slots.contains_key(&(self.info.id, kind, from))
-    }
-
     fn missing(&self) -> Vec<PartyIndex> {
         if self.finished {
             return Vec::new();
         }
-        self.others()
+        let round = self.info.id;
+        self.inbox
+            .others()
             .into_iter()
             .filter(|p| match self.phase {
                 Phase::Collect => {
-                    (self.info.broadcast.is_some() && !self.has(MessageKind::Broadcast, *p))
-                        || (self.info.direct && !self.has(MessageKind::Direct, *p))
+                    (self.info.broadcast.is_some() && !self.inbox.has(round, MessageKind::Broadcast, *p))
+                        || (self.info.direct && !self.inbox.has(round, MessageKind::Direct, *p))
                 }
-                Phase::Echo => !self.has(MessageKind::Echo, *p),
+                Phase::Echo => !self.inbox.has(round, MessageKind::Echo, *p),
             })
             .collect()
     }
@@ -390,7 +305,7 @@ impl<P: Protocol> Machine<P> {
             match (self.phase, self.info.broadcast) {
                 (Phase::Collect, Some(Delivery::Reliable)) => self.send_echo(),
                 (Phase::Echo, _) => {
-                    self.check_echoes();
+                    crate::echo::check(&mut self.inbox, self.info.id, self.my_broadcast.as_ref());
                     self.complete_round(rng);
                 }
                 (Phase::Collect, _) => self.complete_round(rng),
@@ -399,109 +314,21 @@ impl<P: Protocol> Machine<P> {
     }
 
     fn send_echo(&mut self) {
-        let mut entries = Vec::new();
-        for p in self.cfg.parties.iter() {
-            let st = if p == self.cfg.me {
-                self.my_broadcast.as_ref()
-            } else {
-                self.slots.get(&(self.info.id, MessageKind::Broadcast, p)).map(|s| &s.statement)
-            };
-            if let Some(st) = st {
-                entries.push(EchoEntry { party: p, digest: st.digest, signature: st.signature });
-            }
-        }
-        if !self.others().is_empty() {
-            let payload = EchoPayload { entries }.to_bytes();
+        if !self.inbox.others().is_empty() {
+            let payload = crate::echo::build(&self.inbox, self.info.id, self.my_broadcast.as_ref()).to_bytes();
             let env = self.envelope(MessageKind::Echo, None, payload);
             self.outgoing.push(Outgoing { to: None, bytes: env.to_bytes() });
         }
         self.phase = Phase::Echo;
     }
 
-    /// Compares every echo with our own view of the round's broadcasts.
-    fn check_echoes(&mut self) {
-        let round = self.info.id;
-        for k in self.others() {
-            let Some(slot) = self.slots.get(&(round, MessageKind::Echo, k)) else { continue };
-            let echo_statement = slot.statement.clone();
-            let parsed = slot
-                .payload
-                .as_deref()
-                .map(EchoPayload::from_bytes)
-                .unwrap_or(Err(DecodeError::Truncated { needed: 0 }));
-            let entries = match parsed {
-                Ok(e) if e.entries.iter().map(|x| x.party).eq(self.cfg.parties.iter()) => e.entries,
-                _ => {
-                    self.blame(Culprit::with_message(k, round, Fault::Malformed, echo_statement));
-                    continue;
-                }
-            };
-            for entry in entries {
-                let ours = if entry.party == self.cfg.me {
-                    self.my_broadcast.clone()
-                } else {
-                    self.slots.get(&(round, MessageKind::Broadcast, entry.party)).map(|s| s.statement.clone())
-                };
-                let Some(ours) = ours else { continue };
-                if ours.digest == entry.digest && ours.signature == entry.signature {
-                    continue;
-                }
-                let theirs = SignedStatement { digest: entry.digest, signature: entry.signature, ..ours.clone() };
-                let signer_key = self.cfg.peers.get(&entry.party);
-                let authentic = signer_key.is_some_and(|key| theirs.verify(key));
-                if authentic && (ours.digest == entry.digest || entry.party == self.cfg.me) {
-                    // Another valid signature over the same content: no disagreement. Or a
-                    // statement signed with our own key that we did not make: k relayed it
-                    // faithfully, and our key is not k's fault (it shows our key is in other
-                    // hands, which only a party that is itself malicious would see).
-                    continue;
-                }
-                if authentic {
-                    self.blame(Culprit {
-                        party: entry.party,
-                        round,
-                        fault: Fault::Equivocation,
-                        evidence: Evidence::Equivocation { first: Box::new(ours), second: Box::new(theirs) },
-                    });
-                } else {
-                    self.blame(Culprit::with_message(k, round, Fault::ForgedEcho, echo_statement.clone()));
-                }
-            }
-        }
-    }
-
     fn complete_round(&mut self, rng: &mut dyn CryptoRngCore) {
         let round = self.info.id;
-        // Messages of a kind this round does not have (buffered before the round began).
-        let unexpected: Vec<SlotKey> =
-            self.slots.keys().filter(|(r, kind, _)| *r == round && !self.info.expects(*kind)).copied().collect();
-        for key in unexpected {
-            if let Some(slot) = self.slots.get(&key) {
-                let c = Culprit::with_message(key.2, round, Fault::UnexpectedMessage, slot.statement.clone());
-                self.blame(c);
-            }
+        self.inbox.blame_unexpected(&self.info);
+        if self.inbox.has_culprits() {
+            return self.abort();
         }
-        if !self.culprits.is_empty() {
-            let culprits = core::mem::take(&mut self.culprits);
-            return self.finish(Err(ProtocolError::aborted(culprits)));
-        }
-        let mut input = RoundInput::default();
-        for ((r, kind, from), slot) in self.slots.iter_mut() {
-            if *r != round {
-                continue;
-            }
-            let Some(payload) = slot.payload.take() else { continue };
-            let received = Received { payload, statement: slot.statement.clone() };
-            match kind {
-                MessageKind::Broadcast => {
-                    input.broadcasts.insert(*from, received);
-                }
-                MessageKind::Direct => {
-                    input.directs.insert(*from, received);
-                }
-                MessageKind::Echo => {}
-            }
-        }
+        let input = self.inbox.take_round(round);
         let Some(state) = self.state.take() else {
             return self.finish(Err(ProtocolError::Bug("machine has no state")));
         };
@@ -528,11 +355,11 @@ impl<P: Protocol> StateMachine for Machine<P> {
     type Output = P::Output;
 
     fn me(&self) -> PartyIndex {
-        self.cfg.me
+        self.inbox.me()
     }
 
     fn session(&self) -> SessionId {
-        self.cfg.session
+        self.session
     }
 
     fn current_round(&self) -> RoundId {
@@ -543,10 +370,10 @@ impl<P: Protocol> StateMachine for Machine<P> {
         if self.finished {
             return;
         }
-        self.file(from, bytes);
-        if self.late_fault && !self.culprits.is_empty() {
-            let culprits = core::mem::take(&mut self.culprits);
-            return self.finish(Err(ProtocolError::aborted(culprits)));
+        self.inbox.file(from, bytes, &self.info);
+        if self.inbox.has_late_fault() {
+            // That round will not complete again to report it.
+            return self.abort();
         }
         self.advance(rng);
     }
@@ -572,46 +399,8 @@ impl<P: Protocol> StateMachine for Machine<P> {
             return;
         }
         for p in self.missing() {
-            self.blame(Culprit::new(p, self.info.id, Fault::Silent));
+            self.inbox.blame(Culprit::new(p, self.info.id, Fault::Silent));
         }
-        let culprits = core::mem::take(&mut self.culprits);
-        self.finish(Err(ProtocolError::aborted(culprits)));
-    }
-}
-
-/// One line of an echo: what we received from `party` in the reliable round.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EchoEntry {
-    /// The broadcaster.
-    pub party: PartyIndex,
-    /// SHA-256 of its payload.
-    pub digest: [u8; 32],
-    /// Its signature over the statement.
-    pub signature: [u8; 64],
-}
-
-/// The payload of an echo message: one entry per party of the session, in ascending order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EchoPayload {
-    /// The entries.
-    pub entries: Vec<EchoEntry>,
-}
-
-impl Encode for EchoPayload {
-    fn encode(&self, w: &mut Writer) {
-        w.len(self.entries.len());
-        for e in &self.entries {
-            w.u16(e.party.0).fixed(&e.digest).fixed(&e.signature);
-        }
-    }
-}
-
-impl Decode for EchoPayload {
-    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let n = r.len("echo entries", MAX_SEQUENCE, 98)?;
-        let entries = (0..n)
-            .map(|_| Ok(EchoEntry { party: PartyIndex(r.u16()?), digest: r.array()?, signature: r.array()? }))
-            .collect::<Result<Vec<_>, DecodeError>>()?;
-        Ok(Self { entries })
+        self.abort();
     }
 }
