@@ -144,12 +144,11 @@ fn hmac512(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 64] {
     mac.finalize().into_bytes().into()
 }
 
+/// A child key, its chain code and the step's `IL`.
+type Child<C> = (<C as Curve>::Point, [u8; 32], <C as Curve>::Scalar);
+
 /// One `CKDpub` step.
-fn child<C: HdCurve>(
-    parent: &C::Point,
-    chain_code: &[u8; 32],
-    index: u32,
-) -> Result<(C::Point, [u8; 32], C::Scalar), HdError> {
+fn child<C: HdCurve>(parent: &C::Point, chain_code: &[u8; 32], index: u32) -> Result<Child<C>, HdError> {
     if index >= HARDENED {
         return Err(HdError::Hardened(index - HARDENED));
     }
