@@ -1,0 +1,300 @@
+//! Shared machinery of the presigning / identifiable-abort proofs (CGGMP24): the security
+//! parameters, ring-Pedersen commitments `s^x t^y mod N̂`, exponentiation with secret signed
+//! exponents in constant time, Paillier encryption on the verifier's side, sampling, and the
+//! membership checks (`Z*_N`, `Z*_{N²}`) every received value goes through.
+//!
+//! Secret exponents may be negative (the proofs work over the integers). GMP's
+//! side-channel-resilient `mpz_powm_sec` needs a positive exponent, so a secret `x` with
+//! `|x| < 2^b` is raised as `base^(x + 3·2^b) · base^(-3·2^b)`: the shifted exponent is
+//! positive and always exactly `b + 2` bits long, so neither its sign nor its length leaks;
+//! the correction factor depends only on public values.
+
+use conclave_math::Transcript;
+use conclave_paillier::{EncryptionKey, Nonce, RingPedersenParams};
+use rand_core::CryptoRngCore;
+use rug::integer::Order;
+use rug::{Assign, Integer};
+use zeroize::Zeroize;
+
+use crate::common::append_integer;
+
+/// ℓ: bit bound of the honest plaintexts `k_i`, `γ_i`, `x_i` (CGGMP24: ℓ = 256 for 256-bit
+/// curves; `2^ℓ ≥ q/2` is what the protocol needs).
+pub const ELL: u32 = 256;
+
+/// ε: slack of the range proofs; a proof shows `x ∈ ±2^(ℓ+ε)` for an honest `x ∈ ±2^ℓ`
+/// (CGGMP24 at the 128-bit level: ε = 2ℓ = 512).
+pub const EPSILON: u32 = 512;
+
+/// ℓ′: bit bound of the MtA masks `β` (CGGMP24: ℓ′ = 5ℓ = 1280).
+pub const ELL_PRIME: u32 = 1280;
+
+/// m: number of binary challenges (parallel repetitions) of the setup-less proofs
+/// (Π^aff-g*, Π^dec of the identifiable-abort rounds); soundness error `2^-m`.
+pub const BINARY_CHALLENGES: usize = 128;
+
+/// Largest modulus (Paillier or ring-Pedersen) a decoder accepts, in bits.
+pub const MAX_MODULUS_BITS: u32 = conclave_paillier::MAX_MODULUS_BITS;
+
+/// Bound, in bits, on every integer a proof decoder accepts (ciphertexts are below `N²`;
+/// responses such as `γ + e·μ` are below `2^(ℓ+ε+1)·N̂ + 2^(2ℓ+1)·N̂`). Exact ranges are
+/// checked by `verify`, not by the decoder.
+pub const MAX_INTEGER_BITS: u32 = 2 * MAX_MODULUS_BITS + 2 * (ELL + EPSILON);
+
+/// Why a prover could not produce a proof: its inputs do not fit the proof (a bug of the
+/// caller, never a peer's fault). Carries no secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProveError {
+    /// An input is outside what the proof supports (named).
+    #[error("invalid prover input: {0}")]
+    InvalidInput(&'static str),
+}
+
+/// A secret integer: overwritten on drop, never printed.
+pub(crate) struct SecretInteger(Integer);
+
+impl SecretInteger {
+    pub(crate) fn new(x: Integer) -> Self {
+        Self(x)
+    }
+
+    pub(crate) fn expose(&self) -> &Integer {
+        &self.0
+    }
+}
+
+/// Overwrites the whole allocation of `x` with zeros, then sets it to zero.
+pub(crate) fn wipe(x: &mut Integer) {
+    let limbs = x.capacity().div_ceil(64);
+    if limbs > 0 {
+        let zeros = vec![0u64; limbs];
+        x.assign_digits(&zeros, Order::Lsf);
+    }
+    x.assign(0);
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+}
+
+impl Drop for SecretInteger {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+impl core::fmt::Debug for SecretInteger {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SecretInteger(<redacted>)")
+    }
+}
+
+/// A uniformly random integer in `[0, bound)` (statistical distance ≤ 2^-128 from uniform).
+/// Returns 0 for `bound ≤ 1`.
+pub(crate) fn random_below(rng: &mut dyn CryptoRngCore, bound: &Integer) -> Integer {
+    if *bound <= 1 {
+        return Integer::ZERO;
+    }
+    let bits = bound.significant_bits() + 128;
+    let mut bytes = vec![0u8; (bits as usize).div_ceil(8)];
+    rng.fill_bytes(&mut bytes);
+    let mut wide = Integer::from_digits(&bytes, Order::Msf);
+    bytes.zeroize();
+    let r = Integer::from(wide.modulo_ref(bound));
+    wipe(&mut wide);
+    r
+}
+
+/// A uniformly random integer in `±bound = [-bound, bound]`.
+pub(crate) fn random_signed(rng: &mut dyn CryptoRngCore, bound: &Integer) -> SecretInteger {
+    let width = Integer::from(bound * 2u32) + 1u32;
+    let mut r = random_below(rng, &width);
+    r -= bound;
+    SecretInteger::new(r)
+}
+
+/// A uniformly random integer in `±2^bits`.
+pub(crate) fn random_signed_bits(rng: &mut dyn CryptoRngCore, bits: u32) -> SecretInteger {
+    random_signed(rng, &(Integer::from(1) << bits))
+}
+
+/// A uniformly random integer in `±(2^bits · n)`.
+pub(crate) fn random_signed_scaled(rng: &mut dyn CryptoRngCore, bits: u32, n: &Integer) -> SecretInteger {
+    random_signed(rng, &(Integer::from(n) << bits))
+}
+
+/// A uniformly random element of `Z*_n` (by rejection; `n` a valid modulus).
+pub(crate) fn random_unit(rng: &mut dyn CryptoRngCore, n: &Integer) -> SecretInteger {
+    loop {
+        let r = random_below(rng, n);
+        if r > 0 && is_unit(&r, n) {
+            return SecretInteger::new(r);
+        }
+    }
+}
+
+/// `x ∈ Z*_n`: `0 < x < n` and `gcd(x, n) = 1` (public values only).
+pub fn is_unit(x: &Integer, n: &Integer) -> bool {
+    *x > 0 && x < n && Integer::from(x.gcd_ref(n)) == 1
+}
+
+/// `c ∈ Z*_{N²}` for the key `ek`: `0 < c < N²` and `gcd(c, N) = 1` (public values only).
+pub fn is_ciphertext(c: &Integer, ek: &EncryptionKey) -> bool {
+    *c > 0 && c < ek.modulus_squared() && Integer::from(c.gcd_ref(ek.modulus())) == 1
+}
+
+/// `|x| ≤ 2^bits`, the paper's `x ∈ ±2^bits`.
+pub fn in_range_bits(x: &Integer, bits: u32) -> bool {
+    let bound = Integer::from(1) << bits;
+    x.as_abs().le(&bound)
+}
+
+/// The largest `bits` for which `base^x` with `|x| < 2^bits` is supported by
+/// [`pow_secret`] (far above any exponent of the proofs).
+const MAX_SECRET_EXPONENT_BITS: u32 = 4 * MAX_MODULUS_BITS;
+
+/// `base^x mod m` for a secret signed exponent `x` with `|x| < 2^bound_bits`, in constant
+/// time with respect to `x` (see the module documentation). `base` is public and must be
+/// a unit modulo the odd modulus `m`. Returns `None` if a precondition fails.
+pub(crate) fn pow_secret(base: &Integer, x: &Integer, bound_bits: u32, m: &Integer) -> Option<Integer> {
+    if m.is_even() || *m <= 1 || bound_bits > MAX_SECRET_EXPONENT_BITS || x.significant_bits() > bound_bits {
+        return None;
+    }
+    if !is_unit(base, m) {
+        return None;
+    }
+    let offset = Integer::from(3u32) << bound_bits;
+    let mut shifted = Integer::from(x + &offset);
+    let raised = Integer::from(base.secure_pow_mod_ref(&shifted, m));
+    wipe(&mut shifted);
+    // base^-offset: public exponent, public base.
+    let correction = base.clone().pow_mod(&(-offset), m).ok()?;
+    Some(raised * correction % m)
+}
+
+/// `base^e mod m` for a secret base and a public signed exponent `e`. A negative `e` uses a
+/// blinded inverse `u·(base·u)^-1` (the value inverted is uniform, whatever `base` is).
+pub(crate) fn pow_public_exp_secret_base(
+    rng: &mut dyn CryptoRngCore,
+    base: &Integer,
+    e: &Integer,
+    m: &Integer,
+) -> Option<Integer> {
+    if m.is_even() || *m <= 1 {
+        return None;
+    }
+    if e.is_zero() {
+        return Some(Integer::from(1));
+    }
+    let b = if e.is_negative() {
+        let u = random_unit(rng, m);
+        let blinded = Integer::from(base * u.expose()) % m;
+        let inv = blinded.invert(m).ok()?;
+        SecretInteger::new(inv * u.expose() % m)
+    } else {
+        SecretInteger::new(Integer::from(base.modulo_ref(m)))
+    };
+    let abs = Integer::from(e.abs_ref());
+    Some(Integer::from(b.expose().secure_pow_mod_ref(&abs, m)))
+}
+
+/// `base^e mod m` for public values (negative `e` inverts `base`); `None` if `base` is
+/// not invertible.
+pub(crate) fn pow_vartime(base: &Integer, e: &Integer, m: &Integer) -> Option<Integer> {
+    base.clone().pow_mod(e, m).ok()
+}
+
+/// Ring-Pedersen commitment `s^x t^y mod N̂` to secret `x` (`|x| < 2^x_bits`) and `y`
+/// (`|y| < 2^y_bits`), in constant time.
+pub(crate) fn rp_commit_secret(
+    rp: &RingPedersenParams,
+    x: &Integer,
+    x_bits: u32,
+    y: &Integer,
+    y_bits: u32,
+) -> Option<Integer> {
+    let n = rp.modulus();
+    let a = pow_secret(rp.s(), x, x_bits, n)?;
+    let b = pow_secret(rp.t(), y, y_bits, n)?;
+    Some(a * b % n)
+}
+
+/// Ring-Pedersen commitment `s^x t^y mod N̂` to public `x`, `y` (verifier side).
+pub(crate) fn rp_commit_vartime(rp: &RingPedersenParams, x: &Integer, y: &Integer) -> Option<Integer> {
+    let n = rp.modulus();
+    let a = pow_vartime(rp.s(), x, n)?;
+    let b = pow_vartime(rp.t(), y, n)?;
+    Some(a * b % n)
+}
+
+/// `a · b^e mod m` for public values (verifier side).
+pub(crate) fn mul_pow_vartime(a: &Integer, b: &Integer, e: &Integer, m: &Integer) -> Option<Integer> {
+    Some(a * pow_vartime(b, e, m)? % m)
+}
+
+/// Paillier encryption `(1 + N)^m · r^N mod N²` of public `m` (any sign, taken mod `N`) with
+/// public nonce `r` (verifier side; `r` is a response of the proof).
+pub(crate) fn enc_vartime(ek: &EncryptionKey, m: &Integer, r: &Integer) -> Option<Integer> {
+    let n = ek.modulus();
+    let nn = ek.modulus_squared();
+    let mut c = Integer::from(m.modulo_ref(n)) * n;
+    c += 1u32;
+    let rn = pow_vartime(r, n, nn)?;
+    Some(c * rn % nn)
+}
+
+/// Paillier encryption of a secret `m` (`|m| < N`) with a secret nonce `r` (prover side;
+/// `r^N` in constant time).
+pub(crate) fn enc_secret(ek: &EncryptionKey, m: &Integer, r: &Integer) -> Option<Integer> {
+    ek.encrypt_with_nonce(m, &Nonce::new(r.clone())).ok().map(|c| c.into_integer())
+}
+
+/// Absorbs a Paillier public key (its modulus).
+pub(crate) fn append_paillier(t: &mut Transcript, label: &'static str, ek: &EncryptionKey) {
+    append_integer(t, label, ek.modulus());
+}
+
+/// Absorbs ring-Pedersen parameters `(N̂, s, t)`.
+pub(crate) fn append_rp(t: &mut Transcript, rp: &RingPedersenParams) {
+    append_integer(t, "rp/n-hat", rp.modulus());
+    append_integer(t, "rp/s", rp.s());
+    append_integer(t, "rp/t", rp.t());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    #[test]
+    fn pow_secret_matches_vartime_for_all_signs() {
+        let m = Integer::from(1_000_003u32) * Integer::from(999_983u32);
+        let base = Integer::from(12345u32);
+        for x in [-70_000i64, -1, 0, 1, 65_535, 70_000] {
+            let x = Integer::from(x);
+            assert_eq!(pow_secret(&base, &x, 17, &m), pow_vartime(&base, &x, &m));
+        }
+        assert_eq!(pow_secret(&base, &Integer::from(1 << 17), 17, &m), None);
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        for e in [-5i64, 0, 7] {
+            let e = Integer::from(e);
+            assert_eq!(pow_public_exp_secret_base(&mut rng, &base, &e, &m), pow_vartime(&base, &e, &m));
+        }
+    }
+
+    #[test]
+    fn ranges_and_units() {
+        assert!(in_range_bits(&Integer::from(256), 8));
+        assert!(in_range_bits(&Integer::from(-256), 8));
+        assert!(!in_range_bits(&Integer::from(257), 8));
+        assert!(!in_range_bits(&Integer::from(-257), 8));
+        assert!(is_unit(&Integer::from(2), &Integer::from(15)));
+        assert!(!is_unit(&Integer::from(3), &Integer::from(15)));
+        assert!(!is_unit(&Integer::from(0), &Integer::from(15)));
+        assert!(!is_unit(&Integer::from(15), &Integer::from(15)));
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        for _ in 0..100 {
+            let r = random_signed_bits(&mut rng, 8);
+            assert!(in_range_bits(r.expose(), 8));
+        }
+    }
+}
