@@ -23,7 +23,7 @@ const MAX_SAMPLING_ATTEMPTS: u32 = 256;
 
 /// Overwrites all limbs of the allocation behind `x` (not only the used ones) with zeros,
 /// then sets `x` to zero.
-pub(crate) fn wipe_integer(x: &mut Integer) {
+pub fn wipe_integer(x: &mut Integer) {
     let limbs = x.capacity().div_ceil(64);
     if limbs > 0 {
         let zeros = vec![0u64; limbs];
@@ -37,21 +37,21 @@ pub(crate) fn wipe_integer(x: &mut Integer) {
 
 /// A secret big integer: zeroized on drop, redacted in `Debug`, not `Clone`-able by
 /// accident (cloning is explicit through [`SecretInt::duplicate`]).
-pub(crate) struct SecretInt(Integer);
+pub struct SecretInt(Integer);
 
 impl SecretInt {
     /// Wraps a secret value.
-    pub(crate) fn new(x: Integer) -> Self {
+    pub fn new(x: Integer) -> Self {
         Self(x)
     }
 
     /// Borrows the secret value.
-    pub(crate) fn expose(&self) -> &Integer {
+    pub fn expose(&self) -> &Integer {
         &self.0
     }
 
     /// Moves the secret out (the caller takes over its protection).
-    pub(crate) fn into_inner(mut self) -> Integer {
+    pub fn into_inner(mut self) -> Integer {
         core::mem::take(&mut self.0)
     }
 }

@@ -54,6 +54,8 @@ pub enum Fault {
     FalseComplaint,
     /// Confirmed a different view of the protocol than everyone else.
     InconsistentConfirmation,
+    /// Sent a partial signature that does not verify against its presignature commitments.
+    InvalidPartialSignature,
 }
 
 impl Fault {
@@ -79,11 +81,12 @@ impl Fault {
             Fault::InvalidValue => "invalid-value",
             Fault::FalseComplaint => "false-complaint",
             Fault::InconsistentConfirmation => "inconsistent-confirmation",
+            Fault::InvalidPartialSignature => "invalid-partial-signature",
         }
     }
 
     /// Every fault kind (for documentation and exhaustive tests).
-    pub const ALL: [Fault; 19] = [
+    pub const ALL: [Fault; 20] = [
         Fault::Silent,
         Fault::UnknownSender,
         Fault::Malformed,
@@ -103,6 +106,7 @@ impl Fault {
         Fault::InvalidValue,
         Fault::FalseComplaint,
         Fault::InconsistentConfirmation,
+        Fault::InvalidPartialSignature,
     ];
 
     fn tag(self) -> u8 {
@@ -131,7 +135,7 @@ pub enum Evidence {
     None,
     /// The accused party's signed statement about the offending message. With the message
     /// payload (which the accuser holds), anyone can re-run the failed check.
-    Message(SignedStatement),
+    Message(Box<SignedStatement>),
     /// Two different statements the accused signed for the same slot. Checkable by anyone
     /// with the accused party's identity public key, with nothing else.
     Equivocation {
@@ -172,7 +176,7 @@ impl Encode for Evidence {
                 w.u8(0);
             }
             Evidence::Message(s) => {
-                w.u8(1).put(s);
+                w.u8(1).put(s.as_ref());
             }
             Evidence::Equivocation { first, second } => {
                 w.u8(2).put(first.as_ref()).put(second.as_ref());
@@ -185,7 +189,7 @@ impl Decode for Evidence {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         match r.u8()? {
             0 => Ok(Evidence::None),
-            1 => Ok(Evidence::Message(r.get()?)),
+            1 => Ok(Evidence::Message(Box::new(r.get()?))),
             2 => Ok(Evidence::Equivocation { first: Box::new(r.get()?), second: Box::new(r.get()?) }),
             tag => Err(DecodeError::UnknownTag { what: "evidence", tag }),
         }
@@ -213,7 +217,7 @@ impl Culprit {
 
     /// A culprit whose offending message is attached as evidence.
     pub fn with_message(party: PartyIndex, round: RoundId, fault: Fault, statement: SignedStatement) -> Self {
-        Self { party, round, fault, evidence: Evidence::Message(statement) }
+        Self { party, round, fault, evidence: Evidence::Message(Box::new(statement)) }
     }
 }
 
@@ -258,6 +262,16 @@ pub enum ProtocolError {
         /// Everyone blamed, sorted by party.
         culprits: Vec<Culprit>,
     },
+    /// A check over everyone's contributions failed, and the procedure that names the party
+    /// responsible is not part of this build (see `docs/spec-deviations.md`). The session is
+    /// over; no output was produced.
+    #[error("aborted in {round}: the joint check {check} failed; the culprit cannot be named yet")]
+    Unidentified {
+        /// The round whose output check failed.
+        round: RoundId,
+        /// The check.
+        check: &'static str,
+    },
     /// A local invariant failed: a bug in Conclave, not a peer's fault.
     #[error("internal error: {0}")]
     Bug(&'static str),
@@ -275,7 +289,7 @@ impl ProtocolError {
     pub fn culprits(&self) -> &[Culprit] {
         match self {
             ProtocolError::Aborted { culprits } => culprits,
-            ProtocolError::Bug(_) => &[],
+            ProtocolError::Unidentified { .. } | ProtocolError::Bug(_) => &[],
         }
     }
 

@@ -76,3 +76,18 @@ pub fn assert_blamed_parties<O: core::fmt::Debug>(
         }
     }
 }
+
+/// The public 1536-bit safe-prime pairs of `fixtures/safe-primes-1536.json`, as hex strings
+/// `(p, q)`. Public test data: never use them for real keys. Regenerate with
+/// `cargo run --release -p conclave-paillier --example gen_fixtures -- 10 1536 crates/conclave-testkit/fixtures`.
+pub fn safe_prime_pairs() -> Vec<(String, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/safe-primes-1536.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("fixture JSON");
+    v["pairs"]
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .map(|p| (p["p"].as_str().expect("p").to_owned(), p["q"].as_str().expect("q").to_owned()))
+        .collect()
+}

@@ -1,0 +1,44 @@
+//! Errors of presigning and signing, in the three classes of DESIGN.md §5.
+
+use conclave_protocol::machine::ConfigError;
+use conclave_protocol::{Culprit, ProtocolError};
+
+/// Why presigning or signing did not produce its output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The caller asked for something impossible (signer set, key, path, message kind…).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// One or more peers misbehaved; see the culprits.
+    #[error(transparent)]
+    Aborted(ProtocolError),
+    /// A bug in Conclave.
+    #[error("internal error: {0}")]
+    Bug(&'static str),
+}
+
+impl SignError {
+    /// Everyone blamed (empty unless [`SignError::Aborted`]).
+    pub fn culprits(&self) -> &[Culprit] {
+        match self {
+            SignError::Aborted(e) => e.culprits(),
+            _ => &[],
+        }
+    }
+}
+
+impl From<ProtocolError> for SignError {
+    fn from(e: ProtocolError) -> Self {
+        match e {
+            ProtocolError::Bug(b) => SignError::Bug(b),
+            other => SignError::Aborted(other),
+        }
+    }
+}
+
+impl From<ConfigError> for SignError {
+    fn from(e: ConfigError) -> Self {
+        SignError::InvalidInput(e.to_string())
+    }
+}
