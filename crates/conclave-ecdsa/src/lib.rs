@@ -2,13 +2,11 @@
 //!
 //! * [`message`]: what is signed — a message with a named hash, hashed by Conclave.
 //! * [`hd`]: BIP-32 / SLIP-10 public derivation from the group key and its chain code.
-//! * [`aux`]: every party's Paillier key and ring-Pedersen parameters.
 //! * [`presign`]: CGGMP24 presigning (three rounds) → single-use [`Presignature`].
 //! * [`sign`]: one-round signing with a presignature, and interactive signing.
 //! * [`signature`]: ECDSA signatures: low-S normalisation, DER, recovery id, verification.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
-pub mod aux;
 pub mod error;
 pub mod hd;
 pub mod message;
@@ -16,7 +14,7 @@ pub mod presign;
 pub mod sign;
 pub mod signature;
 
-pub use aux::{AuxInfo, PartyAux};
+pub use conclave_keygen::{AuxInfo, PartyAux};
 pub use error::SignError;
 pub use message::{HashName, SignedData};
 pub use presign::Presignature;

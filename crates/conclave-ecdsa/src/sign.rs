@@ -16,12 +16,12 @@ use conclave_protocol::{
 };
 use rand_core::CryptoRngCore;
 
-use crate::aux::AuxInfo;
 use crate::error::SignError;
 use crate::hd::DerivationPath;
 use crate::message::SignedData;
 use crate::presign::{self, Presign, Presignature, ThresholdCurve};
 use crate::signature::{digest_scalar, recovery_id, Signature};
+use conclave_keygen::AuxInfo;
 
 /// Protocol name of signing with a stored presignature.
 pub const PROTOCOL: &str = "conclave/sign/v1";

@@ -3,12 +3,15 @@
 //! * [`dkg`]: the dealerless distributed key generation (t-of-n, any curve), with
 //!   commit-then-reveal, proofs of knowledge, Feldman VSS, echo broadcast, complaints with
 //!   verifiable evidence and identifiable abort.
+//! * [`aux`]: auxiliary data for threshold ECDSA (Paillier keys, ring-Pedersen parameters).
 //! * [`key_share`]: the [`KeyShare`] a DKG produces.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
+pub mod aux;
 pub mod dkg;
 pub mod error;
 pub mod key_share;
 
+pub use aux::{AuxError, AuxInfo, PartyAux};
 pub use error::KeygenError;
 pub use key_share::{KeyId, KeyShare, PublicKeyShare};

@@ -30,10 +30,10 @@ use group::Group;
 use rand_core::CryptoRngCore;
 use zeroize::Zeroize;
 
-use crate::aux::AuxInfo;
 use crate::error::SignError;
 use crate::hd::{derive, DerivationPath, HdCurve};
 use crate::signature::EcdsaCurve;
+use conclave_keygen::AuxInfo;
 
 /// Protocol name and version, bound into every envelope.
 pub const PROTOCOL: &str = "conclave/presign/v1";

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use conclave_ecdsa::aux::{AuxInfo, PartyAux};
 use conclave_ecdsa::presign::ThresholdCurve;
 use conclave_keygen::{dkg, KeyShare};
+use conclave_keygen::{AuxInfo, PartyAux};
 use conclave_paillier::{generate_ring_pedersen, DecryptionKey, Integer};
 use conclave_protocol::sim::{Network, Simulation};
 use conclave_protocol::{PartyIndex, PartySet};
