@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod aux;
+pub mod aux_info;
 pub mod dkg;
 pub mod error;
 pub mod key_share;

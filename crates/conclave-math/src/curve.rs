@@ -96,7 +96,6 @@ pub trait Curve: 'static + Copy + Clone + Debug + Default + PartialEq + Eq + Sen
         repr.as_mut().copy_from_slice(bytes);
         let point: Self::Point =
             Option::from(Self::Point::from_bytes(&repr)).ok_or(DecodeError::InvalidPoint { curve: Self::ID.name() })?;
-        Self::check_subgroup(bytes)?;
         if bool::from(point.is_identity()) {
             return Err(DecodeError::IdentityPoint { curve: Self::ID.name() });
         }
@@ -105,12 +104,6 @@ pub trait Curve: 'static + Copy + Clone + Debug + Default + PartialEq + Eq + Sen
             return Err(DecodeError::InvalidPoint { curve: Self::ID.name() });
         }
         Ok(point)
-    }
-
-    /// Extra subgroup validation of an encoding (only Ed25519 needs it; the Weierstrass
-    /// curves have cofactor one).
-    fn check_subgroup(_bytes: &[u8]) -> Result<(), DecodeError> {
-        Ok(())
     }
 
     /// The canonical encoding of a scalar (big-endian for the Weierstrass curves,
@@ -208,20 +201,9 @@ impl Curve for Ed25519 {
     type Scalar = curve25519_dalek::Scalar;
     type Point = curve25519_dalek::edwards::SubgroupPoint;
 
-    fn check_subgroup(bytes: &[u8]) -> Result<(), DecodeError> {
-        let mut arr = [0u8; 32];
-        if bytes.len() != 32 {
-            return Err(DecodeError::WrongLength { what: "point", expected: 32, found: bytes.len() });
-        }
-        arr.copy_from_slice(bytes);
-        let point = curve25519_dalek::edwards::CompressedEdwardsY(arr)
-            .decompress()
-            .ok_or(DecodeError::InvalidPoint { curve: "ed25519" })?;
-        if point.is_small_order() || !point.is_torsion_free() {
-            return Err(DecodeError::NotInSubgroup { curve: "ed25519" });
-        }
-        Ok(())
-    }
+    // `SubgroupPoint::from_bytes` decompresses and keeps only torsion-free points, so every
+    // small-order point but the identity (rejected by `decode_point`) and every point with a
+    // torsion component fails there: no second check is needed.
 }
 
 /// Runs `$body` with `$C` bound to the curve type named by a [`CurveId`] value.

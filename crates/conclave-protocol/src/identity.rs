@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::CryptoRngCore;
 
 /// A party's long-term signing key. Zeroized on drop; `Debug` shows only the public key.
@@ -65,10 +65,11 @@ impl IdentityPublicKey {
         self.0.to_bytes()
     }
 
-    /// Strict verification (rejects non-canonical and small-order signature components).
+    /// Strict verification (rejects non-canonical and small-order signature components, and
+    /// weak public keys).
     pub fn verify(&self, msg: &[u8], signature: &[u8; 64]) -> bool {
         let sig = Signature::from_bytes(signature);
-        self.0.verify_strict(msg, &sig).is_ok() && self.0.verify(msg, &sig).is_ok()
+        self.0.verify_strict(msg, &sig).is_ok()
     }
 }
 
