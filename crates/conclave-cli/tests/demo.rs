@@ -1,11 +1,43 @@
 //! The demo runs and its JSON follows shared/demo-output.md.
-
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::process::Command;
 
 fn demo(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_conclave")).arg("demo").args(args).output().expect("run conclave")
+}
+
+fn check_result(r: &serde_json::Value) {
+    let scheme = r["scheme"].as_str().unwrap();
+    let pk = hex::decode(r["public_key"].as_str().unwrap()).unwrap();
+    let sig = hex::decode(r["signature"].as_str().unwrap()).unwrap();
+    let msg = hex::decode(r["message"].as_str().unwrap()).unwrap();
+    assert_eq!(r["verified"], true, "{r}");
+    assert_eq!(r["signers"].as_array().unwrap().len(), 2, "a 2-of-3 key signs with exactly 2 parties");
+    assert_eq!(r["key_id"].as_str().unwrap().len(), 64);
+    match scheme {
+        "ecdsa-secp256k1" | "ecdsa-p256" => {
+            assert_eq!(pk.len(), 33);
+            assert_eq!(sig[0], 0x30, "DER");
+            assert_eq!(r["hash"], "sha256");
+            assert!(r["recovery_id"].as_u64().unwrap() <= 1);
+            for phase in ["keygen", "aux_info", "presign", "sign"] {
+                assert!(r["timings_ms"][phase].as_f64().unwrap() > 0.0, "{phase}");
+                assert!(r["bytes_sent_per_party"][phase].as_u64().unwrap() > 0, "{phase}");
+            }
+        }
+        "schnorr-bip340" => {
+            assert_eq!((pk.len(), sig.len(), msg.len()), (32, 64, 32));
+            assert_eq!(r["hash"], "none");
+            assert!(r.get("recovery_id").is_none());
+        }
+        "ed25519" => {
+            assert_eq!((pk.len(), sig.len()), (32, 64));
+            assert_eq!(r["hash"], "none");
+            assert!(r["verified_by"].as_array().unwrap().len() == 2, "ours and OpenSSL: {r}");
+        }
+        other => panic!("unexpected scheme {other}"),
+    }
 }
 
 #[test]
@@ -17,22 +49,31 @@ fn demo_json_follows_the_contract() {
     assert_eq!(v["cluster"]["parties"], 3);
     assert_eq!(v["cluster"]["threshold"], 2);
     assert_eq!(v["cluster"]["transport"], "in-process");
-    // No signing protocol yet: no results, never fake ones.
-    assert_eq!(v["results"].as_array().unwrap().len(), 0);
-    let keys = v["keys"].as_array().unwrap();
-    let curves: Vec<&str> = keys.iter().map(|k| k["curve"].as_str().unwrap()).collect();
-    assert_eq!(curves, ["secp256k1", "p256", "ed25519"]);
-    for k in keys {
-        assert_eq!(k["verified"], true);
-        let pk = hex::decode(k["public_key"].as_str().unwrap()).unwrap();
-        assert_eq!(pk.len(), if k["curve"] == "ed25519" { 32 } else { 33 });
-        assert!(k["timings_ms"]["keygen"].as_f64().unwrap() > 0.0);
-        assert!(k["bytes_sent_per_party"]["keygen"].as_u64().unwrap() > 0);
-        assert_eq!(k["key_id"].as_str().unwrap().len(), 64);
+    let results = v["results"].as_array().unwrap();
+    let schemes: Vec<&str> = results.iter().map(|r| r["scheme"].as_str().unwrap()).collect();
+    assert_eq!(schemes, ["ecdsa-secp256k1", "ecdsa-p256", "schnorr-bip340", "schnorr-bip340", "ed25519"]);
+    let tweaked: Vec<bool> = results.iter().map(|r| r["taproot_tweaked"].as_bool().unwrap()).collect();
+    assert_eq!(tweaked, [false, false, false, true, false]);
+    for r in results {
+        check_result(r);
     }
-    // Same seed, same keys.
-    let again: serde_json::Value = serde_json::from_slice(&demo(&["--json", "--seed", "7"]).stdout).unwrap();
-    assert_eq!(again["keys"][0]["public_key"], v["keys"][0]["public_key"]);
+    // ECDSA signatures were also accepted by OpenSSL.
+    for r in &results[..2] {
+        assert_eq!(r["verified_by"], serde_json::json!(["conclave", "openssl"]), "{r}");
+    }
+    for k in v["keys"].as_array().unwrap() {
+        assert_eq!(k["verified"], true);
+    }
+}
+
+#[test]
+fn demo_is_reproducible_with_a_seed() {
+    let run = || -> serde_json::Value {
+        serde_json::from_slice(&demo(&["--json", "--seed", "3", "--schemes", "ed25519,schnorr-bip340"]).stdout).unwrap()
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a["results"][0]["public_key"], b["results"][0]["public_key"]);
+    assert_eq!(a["results"].as_array().unwrap().len(), 3);
 }
 
 #[test]
@@ -42,13 +83,17 @@ fn demo_rejects_bad_parameters_with_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--threshold"));
     let out = demo(&["--parties", "0"]);
     assert!(!out.status.success());
+    let out = demo(&["--schemes", "rsa"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scheme"));
 }
 
 #[test]
-fn demo_readable_report() {
-    let out = demo(&["--seed", "1", "--parties", "5", "--threshold", "3"]);
-    assert!(out.status.success());
+fn demo_readable_report_3_of_5() {
+    let out = demo(&["--seed", "1", "--parties", "5", "--threshold", "3", "--schemes", "ed25519,schnorr-bip340"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("secp256k1") && text.contains("ed25519") && text.contains("p256"));
+    assert!(text.contains("ed25519") && text.contains("schnorr-bip340"));
+    assert!(text.contains("signers [0, 1, 4]"));
     assert!(!text.contains('✗'));
 }
