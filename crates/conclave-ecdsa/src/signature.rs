@@ -29,6 +29,11 @@ pub trait EcdsaCurve: Curve {
     fn verify_prehash(public_key: &Self::Point, digest: &[u8; 32], sig: &Signature<Self>) -> bool;
     /// Whether `s` is in the upper half of the scalar field.
     fn is_high(s: &Self::Scalar) -> bool;
+    /// Parses a strict-DER `SEQUENCE { r, s }` with `0 < r, s < q` (RustCrypto's parser).
+    fn parse_der(der: &[u8]) -> Option<Signature<Self>>;
+    /// Parses a SEC1 public key, compressed or uncompressed (for keys from outside Conclave:
+    /// approvers, KMS verification); rejects off-curve points and the identity.
+    fn parse_sec1(bytes: &[u8]) -> Option<Self::Point>;
 }
 
 /// `bits2int(digest) mod q` for a 256-bit digest and a 256-bit curve.
@@ -78,6 +83,17 @@ macro_rules! ecdsa_curve {
                 vk.verify_prehash(digest, &s).is_ok()
             }
 
+            fn parse_der(der: &[u8]) -> Option<Signature<Self>> {
+                let sig = $krate::ecdsa::Signature::from_der(der).ok()?;
+                let (r, s) = sig.split_scalars();
+                Some(Signature { r: *r, s: *s })
+            }
+
+            fn parse_sec1(bytes: &[u8]) -> Option<Self::Point> {
+                let pk = $krate::PublicKey::from_sec1_bytes(bytes).ok()?;
+                Some(pk.to_projective())
+            }
+
             fn is_high(s: &Self::Scalar) -> bool {
                 use $krate::elliptic_curve::scalar::IsHigh;
                 bool::from(IsHigh::is_high(s))
@@ -111,9 +127,21 @@ impl<C: EcdsaCurve> Signature<C> {
         out
     }
 
-    /// Verifies over a digest (RustCrypto's verifier; rejects r or s equal to zero).
+    /// Verifies over a digest (RustCrypto's verifier; rejects r or s equal to zero). Both
+    /// halves of `s` are accepted, as ECDSA defines it (`k256` alone insists on low S; the
+    /// Bitcoin rule is [`verify_der`]'s `require_low_s`).
     pub fn verify(&self, public_key: &C::Point, digest: &[u8; 32]) -> bool {
-        !bool::from(self.r.is_zero()) && !bool::from(self.s.is_zero()) && C::verify_prehash(public_key, digest, self)
+        let (low, _) = self.normalize_s();
+        !bool::from(low.r.is_zero()) && !bool::from(low.s.is_zero()) && C::verify_prehash(public_key, digest, &low)
+    }
+}
+
+/// Verifies a DER signature over `digest` (the path signatures from outside Conclave take).
+/// With `require_low_s`, a signature with `s > q/2` is rejected (Bitcoin's rule).
+pub fn verify_der<C: EcdsaCurve>(public_key: &C::Point, digest: &[u8; 32], der: &[u8], require_low_s: bool) -> bool {
+    match C::parse_der(der) {
+        Some(sig) => (!require_low_s || !C::is_high(&sig.s)) && sig.verify(public_key, digest),
+        None => false,
     }
 }
 

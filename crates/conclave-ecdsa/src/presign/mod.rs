@@ -92,6 +92,45 @@ impl<C: ThresholdCurve> Context<C> {
 
 /// A single-use presignature: not `Clone`, not serializable, consumed by signing, zeroized on
 /// drop. It is bound to its key, signer set and derivation path.
+///
+/// Signing consumes it (this compiles):
+///
+/// ```no_run
+/// use conclave_ecdsa::{presign::ThresholdCurve, sign, Presignature, SignedData};
+/// fn once<C: ThresholdCurve>(
+///     cfg: conclave_protocol::MachineConfig,
+///     p: Presignature<C>,
+///     data: &SignedData,
+///     rng: &mut dyn rand_core::CryptoRngCore,
+/// ) {
+///     let _ = sign::start(cfg, p, data, rng);
+/// }
+/// ```
+///
+/// so it cannot be used twice:
+///
+/// ```compile_fail
+/// use conclave_ecdsa::{presign::ThresholdCurve, sign, Presignature, SignedData};
+/// fn twice<C: ThresholdCurve>(
+///     a: conclave_protocol::MachineConfig,
+///     b: conclave_protocol::MachineConfig,
+///     p: Presignature<C>,
+///     data: &SignedData,
+///     rng: &mut dyn rand_core::CryptoRngCore,
+/// ) {
+///     let _ = sign::start(a, p, data, rng);
+///     let _ = sign::start(b, p, data, rng);
+/// }
+/// ```
+///
+/// and it cannot be cloned:
+///
+/// ```compile_fail
+/// use conclave_ecdsa::{presign::ThresholdCurve, Presignature};
+/// fn copy<C: ThresholdCurve>(p: &Presignature<C>) -> Presignature<C> {
+///     p.clone()
+/// }
+/// ```
 pub struct Presignature<C: ThresholdCurve> {
     pub(crate) session: SessionId,
     pub(crate) key_id: KeyId,
