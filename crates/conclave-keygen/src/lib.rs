@@ -5,6 +5,7 @@
 //!   verifiable evidence and identifiable abort.
 //! * [`aux`]: auxiliary data for threshold ECDSA (Paillier keys, ring-Pedersen parameters).
 //! * [`key_share`]: the [`KeyShare`] a DKG produces.
+//! * [`reshare`]: key refresh and resharing to a new group and threshold, same public key.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod aux;
@@ -12,6 +13,7 @@ pub mod aux_info;
 pub mod dkg;
 pub mod error;
 pub mod key_share;
+pub mod reshare;
 
 pub use aux::{AuxError, AuxInfo, PartyAux};
 pub use error::KeygenError;

@@ -31,6 +31,9 @@ pub enum MessageKind {
     Direct,
     /// The echo of a reliable broadcast round (digests and signatures of what was received).
     Echo,
+    /// A notice, sent to every party, that the sender aborted the session, with its culprits
+    /// and their evidence. Accepted in any round.
+    Abort,
 }
 
 impl MessageKind {
@@ -39,6 +42,7 @@ impl MessageKind {
             MessageKind::Broadcast => 1,
             MessageKind::Direct => 2,
             MessageKind::Echo => 3,
+            MessageKind::Abort => 4,
         }
     }
 
@@ -47,6 +51,7 @@ impl MessageKind {
             1 => Ok(MessageKind::Broadcast),
             2 => Ok(MessageKind::Direct),
             3 => Ok(MessageKind::Echo),
+            4 => Ok(MessageKind::Abort),
             tag => Err(DecodeError::UnknownTag { what: "message kind", tag }),
         }
     }
@@ -57,6 +62,7 @@ impl MessageKind {
             MessageKind::Broadcast => "broadcast",
             MessageKind::Direct => "direct",
             MessageKind::Echo => "echo",
+            MessageKind::Abort => "abort",
         }
     }
 }

@@ -272,6 +272,17 @@ pub enum ProtocolError {
         /// The check.
         check: &'static str,
     },
+    /// Another party aborted first and told us, naming `reported` (which we could not
+    /// re-check: they concern messages only it saw). Nobody is blamed by us.
+    #[error("{reporter} aborted in {round}, reporting: {}", DisplayCulprits(.reported))]
+    AbortedByPeer {
+        /// Who aborted.
+        reporter: PartyIndex,
+        /// In which round.
+        round: RoundId,
+        /// Whom it blamed, with its evidence.
+        reported: Vec<Culprit>,
+    },
     /// A local invariant failed: a bug in Conclave, not a peer's fault.
     #[error("internal error: {0}")]
     Bug(&'static str),
@@ -289,7 +300,7 @@ impl ProtocolError {
     pub fn culprits(&self) -> &[Culprit] {
         match self {
             ProtocolError::Aborted { culprits } => culprits,
-            ProtocolError::Unidentified { .. } | ProtocolError::Bug(_) => &[],
+            ProtocolError::Unidentified { .. } | ProtocolError::AbortedByPeer { .. } | ProtocolError::Bug(_) => &[],
         }
     }
 

@@ -29,6 +29,43 @@ struct Slot {
     payload: Option<Vec<u8>>,
 }
 
+/// An authentic notice from `reporter` that it aborted the session, naming `reported`.
+///
+/// The receiver cannot re-check the reporter's findings (they concern messages only the
+/// reporter saw), so it does not adopt them as its own culprits: it stops, and reports who said
+/// what ([`crate::ProtocolError::AbortedByPeer`]) instead of later blaming the reporter as silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbortNotice {
+    /// Who aborted.
+    pub reporter: PartyIndex,
+    /// The round it was in.
+    pub round: RoundId,
+    /// The culprits it named, with their evidence.
+    pub reported: Vec<Culprit>,
+    /// The reporter's signed statement about the notice.
+    pub statement: SignedStatement,
+}
+
+impl AbortNotice {
+    /// The payload of an abort notice: the reporter's culprits.
+    pub fn encode_payload(culprits: &[Culprit]) -> Vec<u8> {
+        let mut w = conclave_math::codec::Writer::new();
+        w.len(culprits.len());
+        for c in culprits {
+            w.put(c);
+        }
+        w.into_bytes()
+    }
+
+    fn decode_payload(_from: PartyIndex, payload: &[u8]) -> Result<Vec<Culprit>, conclave_math::DecodeError> {
+        let mut r = conclave_math::codec::Reader::new(payload);
+        let n = r.len("culprits", conclave_math::codec::MAX_SEQUENCE, 6)?;
+        let v = (0..n).map(|_| r.get::<Culprit>()).collect::<Result<Vec<_>, _>>()?;
+        r.finish()?;
+        Ok(v)
+    }
+}
+
 /// Messages received in one session, by (round, kind, sender), and the faults seen so far.
 #[derive(Debug)]
 pub struct Inbox {
@@ -95,30 +132,51 @@ impl Inbox {
     }
 
     /// Authenticates and files `bytes` from the authenticated peer `from` while `current` runs.
-    pub fn file(&mut self, from: PartyIndex, bytes: &[u8], current: &RoundInfo) {
+    /// An authentic abort notice of this session is returned instead of filed.
+    pub fn file(&mut self, from: PartyIndex, bytes: &[u8], current: &RoundInfo) -> Option<AbortNotice> {
+        self.file_inner(from, bytes, current)
+    }
+
+    fn file_inner(&mut self, from: PartyIndex, bytes: &[u8], current: &RoundInfo) -> Option<AbortNotice> {
         let round = current.id;
         if from == self.me || !self.parties.contains(from) {
-            return self.blame(Culprit::new(from, round, Fault::UnknownSender));
+            self.blame(Culprit::new(from, round, Fault::UnknownSender));
+            return None;
         }
         let Ok(env) = Envelope::from_bytes(bytes) else {
-            return self.blame(Culprit::new(from, round, Fault::Malformed));
+            self.blame(Culprit::new(from, round, Fault::Malformed));
+            return None;
         };
         let Some(key) = self.peers.get(&from) else {
-            return self.blame(Culprit::new(from, round, Fault::UnknownSender));
+            self.blame(Culprit::new(from, round, Fault::UnknownSender));
+            return None;
         };
         let statement = env.statement(from);
         if !statement.verify(key) {
-            return self.blame(Culprit::new(from, env.round, Fault::BadSignature));
+            self.blame(Culprit::new(from, env.round, Fault::BadSignature));
+            return None;
         }
         let at = env.round;
         if env.protocol != self.protocol {
-            return self.blame(Culprit::with_message(from, at, Fault::WrongProtocol, statement));
+            self.blame(Culprit::with_message(from, at, Fault::WrongProtocol, statement));
+            return None;
         }
         if env.session != self.session {
-            return self.blame(Culprit::with_message(from, at, Fault::WrongSession, statement));
+            self.blame(Culprit::with_message(from, at, Fault::WrongSession, statement));
+            return None;
+        }
+        if env.kind == MessageKind::Abort {
+            return match AbortNotice::decode_payload(from, &env.payload) {
+                Ok(reported) => Some(AbortNotice { reporter: from, round: at, reported, statement }),
+                Err(_) => {
+                    self.blame(Culprit::with_message(from, at, Fault::Malformed, statement));
+                    None
+                }
+            };
         }
         if env.kind == MessageKind::Direct && env.recipient != Some(self.me) {
-            return self.blame(Culprit::with_message(from, at, Fault::Misaddressed, statement));
+            self.blame(Culprit::with_message(from, at, Fault::Misaddressed, statement));
+            return None;
         }
         if at < round {
             self.late_fault = true;
@@ -138,15 +196,19 @@ impl Inbox {
             } else {
                 Culprit::with_message(from, at, Fault::Duplicate, statement)
             };
-            return self.blame(c);
+            self.blame(c);
+            return None;
         }
         if at < round || (at == round && !current.expects(env.kind)) {
-            return self.blame(Culprit::with_message(from, at, Fault::UnexpectedMessage, statement));
+            self.blame(Culprit::with_message(from, at, Fault::UnexpectedMessage, statement));
+            return None;
         }
         if at.0 > round.0.saturating_add(MAX_ROUNDS_AHEAD) {
-            return self.blame(Culprit::with_message(from, at, Fault::Flooding, statement));
+            self.blame(Culprit::with_message(from, at, Fault::Flooding, statement));
+            return None;
         }
         self.slots.insert(key, Slot { statement, payload: Some(env.payload) });
+        None
     }
 
     /// Whether the message of `kind` from `from` in `round` is here.
@@ -194,7 +256,7 @@ impl Inbox {
                 MessageKind::Direct => {
                     input.directs.insert(*from, received);
                 }
-                MessageKind::Echo => {}
+                MessageKind::Echo | MessageKind::Abort => {}
             }
         }
         input

@@ -24,6 +24,7 @@ pub use envelope::{Envelope, MessageKind, SignedStatement};
 pub use fault::{Culprit, Evidence, Fault, ProtocolError};
 pub use identity::{IdentityKey, IdentityPublicKey};
 pub use ids::{PartyIndex, PartySet, RoundId, SessionId};
+pub use inbox::AbortNotice;
 pub use machine::{
     Delivery, Machine, MachineConfig, Outbox, Outgoing, Protocol, Received, RoundInfo, RoundInput, StateMachine, Step,
 };

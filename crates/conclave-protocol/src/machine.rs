@@ -57,6 +57,7 @@ impl RoundInfo {
             MessageKind::Broadcast => self.broadcast.is_some(),
             MessageKind::Direct => self.direct,
             MessageKind::Echo => self.broadcast == Some(Delivery::Reliable),
+            MessageKind::Abort => false,
         }
     }
 }
@@ -210,6 +211,8 @@ pub struct Machine<P: Protocol> {
     outgoing: Vec<Outgoing>,
     output: Option<Result<P::Output, ProtocolError>>,
     finished: bool,
+    /// Abort notices received from other parties.
+    notices: Vec<crate::inbox::AbortNotice>,
 }
 
 impl<P: Protocol> Machine<P> {
@@ -233,6 +236,7 @@ impl<P: Protocol> Machine<P> {
             outgoing: Vec::new(),
             output: None,
             finished: false,
+            notices: Vec::new(),
         };
         if let Err(e) = m.send_round(outbox) {
             m.finish(Err(e));
@@ -242,6 +246,15 @@ impl<P: Protocol> Machine<P> {
     }
 
     fn finish(&mut self, result: Result<P::Output, ProtocolError>) {
+        if let Some(e) = result.as_ref().err().filter(|e| !matches!(e, ProtocolError::AbortedByPeer { .. })) {
+            // Tell every other party we stopped and why: faults seen only by us (in direct
+            // messages, or late) would otherwise make them blame us as silent.
+            let payload = crate::inbox::AbortNotice::encode_payload(e.culprits());
+            if !self.inbox.others().is_empty() {
+                let env = self.envelope(MessageKind::Abort, None, payload);
+                self.outgoing.push(Outgoing { to: None, bytes: env.to_bytes() });
+            }
+        }
         self.state = None;
         self.output = Some(result);
         self.finished = true;
@@ -299,8 +312,27 @@ impl<P: Protocol> Machine<P> {
             .collect()
     }
 
-    /// Runs rounds as far as the messages at hand allow.
+    /// Runs rounds as far as the messages at hand allow. If we then wait for a party that has
+    /// told us it aborted, we stop too and report what it said, rather than waiting for a
+    /// message that will not come and blaming it as silent. (Our own findings, when a round
+    /// completes first, take precedence.)
     fn advance(&mut self, rng: &mut dyn CryptoRngCore) {
+        self.run_rounds(rng);
+        if self.finished {
+            return;
+        }
+        let missing = self.missing();
+        if let Some(notice) = self.notices.iter().find(|n| missing.contains(&n.reporter)) {
+            let e = ProtocolError::AbortedByPeer {
+                reporter: notice.reporter,
+                round: notice.round,
+                reported: notice.reported.clone(),
+            };
+            self.finish(Err(e));
+        }
+    }
+
+    fn run_rounds(&mut self, rng: &mut dyn CryptoRngCore) {
         while !self.finished && self.missing().is_empty() {
             match (self.phase, self.info.broadcast) {
                 (Phase::Collect, Some(Delivery::Reliable)) => self.send_echo(),
@@ -370,7 +402,9 @@ impl<P: Protocol> StateMachine for Machine<P> {
         if self.finished {
             return;
         }
-        self.inbox.file(from, bytes, &self.info);
+        if let Some(notice) = self.inbox.file(from, bytes, &self.info) {
+            self.notices.push(notice);
+        }
         if self.inbox.has_late_fault() {
             // That round will not complete again to report it.
             return self.abort();
