@@ -24,6 +24,8 @@ pub mod prm;
 // * rp: parameters (ℓ, ℓ′, ε, m) and ring-Pedersen / constant-time helpers of these proofs.
 // (spec: docs/spec/zk-presign.md)
 pub mod aff_g;
+pub mod aff_g_star;
+pub mod dec;
 pub mod elog;
 pub mod enc_elg;
 pub mod rp;
