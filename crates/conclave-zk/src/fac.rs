@@ -263,21 +263,21 @@ impl FacProof {
         let x = SecretInteger::new(sample_signed(rng, &bounds.x)?);
         let y = SecretInteger::new(sample_signed(rng, &bounds.x)?);
 
-        let commit_p = mul_mod(&pow_secret(s, p, n_hat)?, &pow_signed_secret(t, mu.get(), &bounds.mu, n_hat)?, n_hat);
-        let commit_q = mul_mod(&pow_secret(s, q, n_hat)?, &pow_signed_secret(t, nu.get(), &bounds.mu, n_hat)?, n_hat);
+        let commit_p = mul_mod(&pow_secret(s, p, n_hat)?, &pow_signed_secret(t, mu.expose(), &bounds.mu, n_hat)?, n_hat);
+        let commit_q = mul_mod(&pow_secret(s, q, n_hat)?, &pow_signed_secret(t, nu.expose(), &bounds.mu, n_hat)?, n_hat);
         let commit_a = mul_mod(
-            &pow_signed_secret(s, alpha.get(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, x.get(), &bounds.x, n_hat)?,
+            &pow_signed_secret(s, alpha.expose(), &bounds.alpha, n_hat)?,
+            &pow_signed_secret(t, x.expose(), &bounds.x, n_hat)?,
             n_hat,
         );
         let commit_b = mul_mod(
-            &pow_signed_secret(s, beta.get(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, y.get(), &bounds.x, n_hat)?,
+            &pow_signed_secret(s, beta.expose(), &bounds.alpha, n_hat)?,
+            &pow_signed_secret(t, y.expose(), &bounds.x, n_hat)?,
             n_hat,
         );
         let commit_t = mul_mod(
-            &pow_signed_secret(&commit_q, alpha.get(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, r.get(), &bounds.r, n_hat)?,
+            &pow_signed_secret(&commit_q, alpha.expose(), &bounds.alpha, n_hat)?,
+            &pow_signed_secret(t, r.expose(), &bounds.r, n_hat)?,
             n_hat,
         );
         let mut proof = Self {
@@ -294,13 +294,13 @@ impl FacProof {
             v: Integer::ZERO,
         };
         let e = challenge(transcript, n, aux, &proof);
-        proof.z1 = Integer::from(&e * p) + alpha.get();
-        proof.z2 = Integer::from(&e * q) + beta.get();
-        proof.w1 = Integer::from(&e * mu.get()) + x.get();
-        proof.w2 = Integer::from(&e * nu.get()) + y.get();
-        let nu_p = SecretInteger::new(Integer::from(nu.get() * p));
-        let sigma_minus = SecretInteger::new(Integer::from(&proof.sigma - nu_p.get()));
-        proof.v = Integer::from(&e * sigma_minus.get()) + r.get();
+        proof.z1 = Integer::from(&e * p) + alpha.expose();
+        proof.z2 = Integer::from(&e * q) + beta.expose();
+        proof.w1 = Integer::from(&e * mu.expose()) + x.expose();
+        proof.w2 = Integer::from(&e * nu.expose()) + y.expose();
+        let nu_p = SecretInteger::new(Integer::from(nu.expose() * p));
+        let sigma_minus = SecretInteger::new(Integer::from(&proof.sigma - nu_p.expose()));
+        proof.v = Integer::from(&e * sigma_minus.expose()) + r.expose();
         Ok(proof)
     }
 

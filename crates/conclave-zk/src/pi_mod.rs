@@ -25,7 +25,6 @@ use conclave_math::{DecodeError, Transcript};
 use conclave_paillier::{is_probable_prime_vartime, DecryptionKey, Integer};
 use rand_core::CryptoRngCore;
 use rug::integer::Order;
-use rug::Assign;
 use zeroize::Zeroize;
 
 use crate::common::{append_integer, challenge_below, read_integer, write_integer};
@@ -73,42 +72,8 @@ pub enum AuxProveError {
     Bug(&'static str),
 }
 
-/// Overwrites the whole allocation of `x` with zeros, then sets it to zero.
-pub(crate) fn wipe_integer(x: &mut Integer) {
-    let limbs = x.capacity().div_ceil(64);
-    if limbs > 0 {
-        let zeros = vec![0u64; limbs];
-        x.assign_digits(&zeros, Order::Lsf);
-    }
-    x.assign(0);
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-}
-
-/// A secret integer of a prover (a nonce, a value derived from the primes): wiped on drop,
-/// redacted in `Debug`.
-pub(crate) struct SecretInteger(Integer);
-
-impl SecretInteger {
-    pub(crate) fn new(x: Integer) -> Self {
-        Self(x)
-    }
-
-    pub(crate) fn get(&self) -> &Integer {
-        &self.0
-    }
-}
-
-impl Drop for SecretInteger {
-    fn drop(&mut self) {
-        wipe_integer(&mut self.0);
-    }
-}
-
-impl core::fmt::Debug for SecretInteger {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("SecretInteger(<redacted>)")
-    }
-}
+/// Secret integers and their wiping come from `conclave-paillier`, shared by every proof.
+pub(crate) use conclave_paillier::{wipe_integer, SecretInt as SecretInteger};
 
 /// A uniform integer in `[0, bound)` (statistical distance `2^-128`): `bits(bound) + 128`
 /// random bits reduced modulo `bound`.
@@ -168,12 +133,12 @@ pub(crate) fn pow_signed_secret(
     modulus: &Integer,
 ) -> Result<Integer, AuxProveError> {
     let shifted = SecretInteger::new(Integer::from(exp + bound));
-    if shifted.get().is_negative() || *shifted.get() > Integer::from(bound * 2u32) {
+    if shifted.expose().is_negative() || *shifted.expose() > Integer::from(bound * 2u32) {
         return Err(AuxProveError::Bug("secret exponent outside its bound"));
     }
     let correction =
         pow_vartime(base, &Integer::from(-bound), modulus).ok_or(AuxProveError::Bug("base not invertible"))?;
-    let r = pow_secret(base, shifted.get(), modulus)?;
+    let r = pow_secret(base, shifted.expose(), modulus)?;
     Ok(Integer::from(&r * &correction) % modulus)
 }
 
@@ -365,14 +330,14 @@ struct PrimePart<'a> {
 impl<'a> PrimePart<'a> {
     fn new(p: &'a Integer, n: &Integer, w: &Integer) -> Result<Self, AuxProveError> {
         let p_minus_1 = SecretInteger::new(Integer::from(p - 1u32));
-        let half_order = SecretInteger::new(Integer::from(p_minus_1.get() >> 1u32));
+        let half_order = SecretInteger::new(Integer::from(p_minus_1.expose() >> 1u32));
         let quarter = SecretInteger::new(Integer::from(p + 1u32) >> 2u32);
-        let sq = SecretInteger::new(Integer::from(quarter.get().square_ref()));
-        let fourth_root_exp = SecretInteger::new(Integer::from(sq.get().modulo_ref(p_minus_1.get())));
+        let sq = SecretInteger::new(Integer::from(quarter.expose().square_ref()));
+        let fourth_root_exp = SecretInteger::new(Integer::from(sq.expose().modulo_ref(p_minus_1.expose())));
         // The one modular inversion with a secret modulus (GMP's mpz_invert, not constant-time;
         // see docs/spec/zk-aux.md, deviations).
         let nth_root_exp = SecretInteger::new(
-            n.invert_ref(p_minus_1.get())
+            n.invert_ref(p_minus_1.expose())
                 .map(Integer::from)
                 .ok_or(AuxProveError::InvalidWitness("gcd(N, phi(N)) != 1"))?,
         );
@@ -383,7 +348,7 @@ impl<'a> PrimePart<'a> {
 
     /// The Legendre symbol of `x` modulo `p` by Euler's criterion (constant-time exponent).
     fn legendre(&self, x: &Integer) -> Result<i8, AuxProveError> {
-        let r = pow_secret(x, self.half_order.get(), self.p)?;
+        let r = pow_secret(x, self.half_order.expose(), self.p)?;
         if r == 1 {
             Ok(1)
         } else if r == Integer::from(self.p - 1u32) {
@@ -460,12 +425,12 @@ impl ModProof {
             if a {
                 y_res = Integer::from(n - &y_res);
             }
-            let xp = SecretInteger::new(pow_secret(&y_res, pp.fourth_root_exp.get(), p)?);
-            let xq = SecretInteger::new(pow_secret(&y_res, qp.fourth_root_exp.get(), q)?);
-            let x = crt(xp.get(), xq.get(), p, q, q_inv_p.get());
-            let zp = SecretInteger::new(pow_secret(y, pp.nth_root_exp.get(), p)?);
-            let zq = SecretInteger::new(pow_secret(y, qp.nth_root_exp.get(), q)?);
-            let z = crt(zp.get(), zq.get(), p, q, q_inv_p.get());
+            let xp = SecretInteger::new(pow_secret(&y_res, pp.fourth_root_exp.expose(), p)?);
+            let xq = SecretInteger::new(pow_secret(&y_res, qp.fourth_root_exp.expose(), q)?);
+            let x = crt(xp.expose(), xq.expose(), p, q, q_inv_p.expose());
+            let zp = SecretInteger::new(pow_secret(y, pp.nth_root_exp.expose(), p)?);
+            let zq = SecretInteger::new(pow_secret(y, qp.nth_root_exp.expose(), q)?);
+            let z = crt(zp.expose(), zq.expose(), p, q, q_inv_p.expose());
             rounds.push(ModRound { x, a, b, z });
         }
         Ok(Self { w, rounds })

@@ -143,7 +143,7 @@ impl PrmProof {
         let mut commitments = Vec::with_capacity(M);
         for _ in 0..M {
             let a = SecretInteger::new(sample_below(rng, phi)?);
-            commitments.push(pow_t(a.get())?);
+            commitments.push(pow_t(a.expose())?);
             nonces.push(a);
         }
         let bits = challenges(transcript, params, &commitments);
@@ -151,8 +151,8 @@ impl PrmProof {
         for (a, e) in nonces.iter().zip(&bits) {
             // z = (a + e λ) mod φ without a secret-dependent branch on the wrap-around.
             let e_lambda = SecretInteger::new(Integer::from(lambda * u32::from(*e)));
-            let sum = SecretInteger::new(Integer::from(a.get() + e_lambda.get()));
-            responses.push(Integer::from(sum.get().modulo_ref(phi)));
+            let sum = SecretInteger::new(Integer::from(a.expose() + e_lambda.expose()));
+            responses.push(Integer::from(sum.expose().modulo_ref(phi)));
         }
         Ok(Self { commitments, responses })
     }

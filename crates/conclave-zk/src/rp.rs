@@ -13,7 +13,7 @@ use conclave_math::Transcript;
 use conclave_paillier::{EncryptionKey, Nonce, RingPedersenParams};
 use rand_core::CryptoRngCore;
 use rug::integer::Order;
-use rug::{Assign, Integer};
+use rug::Integer;
 use zeroize::Zeroize;
 
 use crate::common::append_integer;
@@ -51,41 +51,7 @@ pub enum ProveError {
     InvalidInput(&'static str),
 }
 
-/// A secret integer: overwritten on drop, never printed.
-pub(crate) struct SecretInteger(Integer);
-
-impl SecretInteger {
-    pub(crate) fn new(x: Integer) -> Self {
-        Self(x)
-    }
-
-    pub(crate) fn expose(&self) -> &Integer {
-        &self.0
-    }
-}
-
-/// Overwrites the whole allocation of `x` with zeros, then sets it to zero.
-pub(crate) fn wipe(x: &mut Integer) {
-    let limbs = x.capacity().div_ceil(64);
-    if limbs > 0 {
-        let zeros = vec![0u64; limbs];
-        x.assign_digits(&zeros, Order::Lsf);
-    }
-    x.assign(0);
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
-}
-
-impl Drop for SecretInteger {
-    fn drop(&mut self) {
-        wipe(&mut self.0);
-    }
-}
-
-impl core::fmt::Debug for SecretInteger {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("SecretInteger(<redacted>)")
-    }
-}
+pub(crate) use conclave_paillier::{wipe_integer as wipe, SecretInt as SecretInteger};
 
 /// A uniformly random integer in `[0, bound)` (statistical distance ≤ 2^-128 from uniform).
 /// Returns 0 for `bound ≤ 1`.
