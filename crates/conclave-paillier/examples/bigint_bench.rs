@@ -3,7 +3,7 @@
 //! Run with:
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-paillier \
+//! \
 //!   cargo run --release -p conclave-paillier --example bigint_bench
 //! ```
 //!

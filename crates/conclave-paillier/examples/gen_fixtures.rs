@@ -1,7 +1,7 @@
 //! Regenerates the safe-prime test fixtures in `crates/conclave-paillier/fixtures/`.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-paillier \
+//! \
 //!   cargo run --release -p conclave-paillier --example gen_fixtures -- [PAIRS] [BITS] [OUT_DIR]
 //! ```
 //!

@@ -1,7 +1,7 @@
 //! Prove / verify time and proof size of the presigning proofs (Π^enc-elg, Π^aff-g, Π^elog)
 //! with 3072-bit moduli from the fixtures, median of 5 runs, secp256k1.
 //!
-//! `CARGO_TARGET_DIR=/work/target-zk-presign cargo run --release -p conclave-zk --example bench_presign`
+//! `cargo run --release -p conclave-zk --example bench_presign`
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -6,7 +6,7 @@
 //! on all cores against `fast-paillier` 0.1.1 (what `cggmp21` 0.6.3 calls), median of
 //! `PRIMES` primes each.
 //!
-//! `CARGO_TARGET_DIR=/work/target-zk-abort cargo run --release -p conclave-zk --example bench_vs_peer`
+//! `cargo run --release -p conclave-zk --example bench_vs_peer`
 //! (`-- --no-primes` skips the safe primes, `-- --only-primes` runs only them, `-- --primes N`
 //! sets their count.)
 #![allow(
