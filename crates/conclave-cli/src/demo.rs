@@ -15,9 +15,10 @@ use conclave_ecdsa::hd::DerivationPath;
 use conclave_ecdsa::presign::{self, ThresholdCurve};
 use conclave_ecdsa::{sign, HashName, SignedData};
 use conclave_frost::{Bip340, Ed25519 as FrostEd25519, Scheme, SignRequest};
+use conclave_keygen::reshare::{self, ReshareInput, ReshareParams};
 use conclave_keygen::{aux_info, dkg, AuxInfo, KeyShare};
 use conclave_math::{Curve, Ed25519, Secp256k1, P256};
-use conclave_paillier::{generate_safe_prime, DecryptionKey, PRIME_BITS};
+use conclave_paillier::{generate_safe_prime, DecryptionKey, Integer, PRIME_BITS};
 use conclave_protocol::sim::{Network, Simulation};
 use conclave_protocol::{MachineConfig, PartyIndex, PartySet, ProtocolError, StateMachine};
 use rand_chacha::ChaCha20Rng;
@@ -46,6 +47,9 @@ pub struct DemoArgs {
     /// schnorr-bip340 (plain and Taproot-tweaked), ed25519.
     #[arg(long, value_delimiter = ',')]
     schemes: Option<Vec<String>>,
+    /// Skip resharing the secp256k1 key to a larger group.
+    #[arg(long)]
+    no_reshare: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,6 +58,30 @@ struct Output {
     cluster: Cluster,
     results: Vec<SchemeResult>,
     keys: Vec<KeyReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reshare: Option<ReshareReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct ReshareReport {
+    scheme: &'static str,
+    before: GroupSignature,
+    after: GroupSignature,
+    /// Every party of both groups confirmed the hand-over (signed receipts verify).
+    committed: bool,
+    timings_ms: BTreeMap<&'static str, f64>,
+    bytes_sent_per_party: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct GroupSignature {
+    parties: u16,
+    threshold: u16,
+    public_key: String,
+    signature: String,
+    message: String,
+    signers: Vec<u16>,
+    verified: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -173,20 +201,37 @@ fn keygen<C: Curve>(
     Ok((shares, report, cost))
 }
 
-/// Fresh safe primes for every party, then the aux-info protocol.
-fn aux_setup(rng: &mut ChaCha20Rng, n: u16, json: bool) -> Result<(BTreeMap<PartyIndex, Arc<AuxInfo>>, Cost)> {
+/// Each party's Paillier primes, kept by the demo so that a party staying in a new group reuses
+/// its key (a node keeps its Paillier key; only the group's aux-info is run again).
+type Primes = BTreeMap<PartyIndex, (Integer, Integer)>;
+
+/// Safe primes for every party that has none yet, then the aux-info protocol.
+fn aux_setup(
+    rng: &mut ChaCha20Rng,
+    n: u16,
+    json: bool,
+    primes: &mut Primes,
+) -> Result<(BTreeMap<PartyIndex, Arc<AuxInfo>>, Cost)> {
     let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
     let mut keys = BTreeMap::new();
     let t0 = Instant::now();
-    for p in 0..n {
-        if !json {
-            eprintln!("  · party {p}: two {PRIME_BITS}-bit safe primes…");
-        }
-        let prime_p = generate_safe_prime(rng, PRIME_BITS, threads)?;
-        let prime_q = generate_safe_prime(rng, PRIME_BITS, threads)?;
-        keys.insert(PartyIndex(p), DecryptionKey::from_safe_primes(prime_p, prime_q)?);
+    let mut generated = 0u32;
+    for p in (0..n).map(PartyIndex) {
+        let (prime_p, prime_q) = match primes.entry(p) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                if !json {
+                    eprintln!("  · {p}: two {PRIME_BITS}-bit safe primes…");
+                }
+                generated += 1;
+                let prime_p = generate_safe_prime(rng, PRIME_BITS, threads)?;
+                let prime_q = generate_safe_prime(rng, PRIME_BITS, threads)?;
+                e.insert((prime_p, prime_q))
+            }
+        };
+        keys.insert(p, DecryptionKey::from_safe_primes(prime_p.clone(), prime_q.clone())?);
     }
-    let prime_ms = t0.elapsed().as_secs_f64() * 1000.0 / f64::from(n.max(1));
+    let prime_ms = t0.elapsed().as_secs_f64() * 1000.0 / f64::from(generated.max(1));
     let net = Network::new(rng, PartySet::range(n)?);
     let (aux, cost) = simulate(&net, rng, |p, cfg, rng| {
         let dk = keys.remove(&p).context("prime pair")?;
@@ -308,6 +353,72 @@ fn ecdsa<C: ThresholdCurve>(
     })
 }
 
+/// Reshares `keys` (t-of-n) to a new group of n2 parties with threshold t2, runs aux-info for
+/// the new group, and signs with t2 of the new parties under the unchanged public key.
+fn reshare_and_sign(
+    rng: &mut ChaCha20Rng,
+    keys: &BTreeMap<PartyIndex, KeyShare<Secp256k1>>,
+    before: &SchemeResult,
+    (n, t): (u16, u16),
+    (n2, t2): (u16, u16),
+    primes: &mut Primes,
+    json: bool,
+) -> Result<ReshareReport> {
+    let public = keys.values().next().context("key")?.public().clone();
+    let params = ReshareParams {
+        old_signers: PartySet::new(before.signers.iter().map(|p| PartyIndex(*p)))?,
+        new_parties: PartySet::range(n2)?,
+        new_threshold: t2,
+    };
+    let net = Network::new(rng, params.session_parties()?);
+    let (outputs, reshare_cost) = simulate(&net, rng, |p, cfg, rng| {
+        let input = match keys.get(&p) {
+            Some(k) => ReshareInput::Holder(k),
+            None => ReshareInput::Public(&public),
+        };
+        Ok(reshare::start::<Secp256k1>(cfg, &params, input, rng)?)
+    })?;
+    let committed = outputs.values().all(|o| o.receipt().verify(&net.public_keys));
+    let new_keys: BTreeMap<PartyIndex, KeyShare<Secp256k1>> =
+        outputs.into_iter().filter_map(|(p, o)| o.into_key_share().map(|k| (p, k))).collect();
+    if new_keys.len() != usize::from(n2) {
+        bail!("not every new party received a share");
+    }
+    let (aux, aux_cost) = aux_setup(rng, n2, json, primes)?;
+    let signers = signer_set(n2, t2)?;
+    let after = ecdsa::<Secp256k1>("ecdsa-secp256k1", rng, &new_keys, &aux, &signers, reshare_cost, aux_cost)?;
+    if after.public_key != before.public_key {
+        bail!("the public key changed in the reshare");
+    }
+    let group = |r: &SchemeResult, parties: u16, threshold: u16| GroupSignature {
+        parties,
+        threshold,
+        public_key: r.public_key.clone(),
+        signature: r.signature.clone(),
+        message: r.message.clone(),
+        signers: r.signers.clone(),
+        verified: r.verified,
+    };
+    Ok(ReshareReport {
+        scheme: "ecdsa-secp256k1",
+        before: group(before, n, t),
+        committed,
+        timings_ms: BTreeMap::from([
+            ("reshare", round3(reshare_cost.ms)),
+            ("aux_info", round3(aux_cost.ms)),
+            ("presign", after.timings_ms.get("presign").copied().unwrap_or(0.0)),
+            ("sign", after.timings_ms.get("sign").copied().unwrap_or(0.0)),
+        ]),
+        bytes_sent_per_party: BTreeMap::from([
+            ("reshare", reshare_cost.bytes),
+            ("aux_info", aux_cost.bytes),
+            ("presign", after.bytes_sent_per_party.get("presign").copied().unwrap_or(0)),
+            ("sign", after.bytes_sent_per_party.get("sign").copied().unwrap_or(0)),
+        ]),
+        after: group(&after, n2, t2),
+    })
+}
+
 /// Threshold Schnorr (FROST) for one request.
 fn frost<S: Scheme>(
     scheme: &'static str,
@@ -374,17 +485,28 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let mut keys_out = Vec::new();
 
     let ecdsa_wanted = want("ecdsa-secp256k1") || want("ecdsa-p256");
+    let mut primes = Primes::new();
     let aux = if ecdsa_wanted {
         progress(&format!("auxiliary set-up for threshold ECDSA: Paillier keys and proofs for {n} parties…"));
-        Some(aux_setup(&mut rng, n, args.json)?)
+        Some(aux_setup(&mut rng, n, args.json, &mut primes)?)
     } else {
         None
     };
+    let mut reshare_report = None;
     if want("ecdsa-secp256k1") {
         progress(&format!("ecdsa-secp256k1: key generation ({t}-of-{n}, no dealer), presigning, signing…"));
         let (keys, report, kc) = keygen::<Secp256k1>(&mut rng, n, t)?;
         let (aux, ac) = aux.as_ref().context("aux")?;
-        results.push(ecdsa::<Secp256k1>("ecdsa-secp256k1", &mut rng, &keys, aux, &signers, kc, *ac)?);
+        let before = ecdsa::<Secp256k1>("ecdsa-secp256k1", &mut rng, &keys, aux, &signers, kc, *ac)?;
+        if !args.no_reshare {
+            let (n2, t2) = (n + 2, t + 1);
+            progress(&format!(
+                "ecdsa-secp256k1: resharing the key from {t}-of-{n} to {t2}-of-{n2}, then signing with the new group…"
+            ));
+            reshare_report =
+                Some(reshare_and_sign(&mut rng, &keys, &before, (n, t), (n2, t2), &mut primes, args.json)?);
+        }
+        results.push(before);
         keys_out.push(report);
     }
     if want("ecdsa-p256") {
@@ -415,13 +537,15 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         cluster: Cluster { parties: n, threshold: t, transport: "in-process" },
         results,
         keys: keys_out,
+        reshare: reshare_report,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_report(&out);
     }
-    if out.results.iter().any(|r| !r.verified) || out.keys.iter().any(|k| !k.verified) {
+    let reshare_ok = out.reshare.as_ref().is_none_or(|r| r.committed && r.after.verified && r.before.verified);
+    if out.results.iter().any(|r| !r.verified) || out.keys.iter().any(|k| !k.verified) || !reshare_ok {
         bail!("a signature or key failed verification");
     }
     Ok(())
@@ -452,6 +576,20 @@ fn print_report(out: &Output) {
             if r.verified { "✓" } else { "✗" },
             if r.verified_by.is_empty() { "nobody".to_owned() } else { r.verified_by.join(", ") }
         );
+    }
+    if let Some(r) = &out.reshare {
+        println!(
+            "{} reshared from {}-of-{} to {}-of-{} (hand-over {}):",
+            r.scheme,
+            r.before.threshold,
+            r.before.parties,
+            r.after.threshold,
+            r.after.parties,
+            if r.committed { "committed: every party signed its confirmation" } else { "NOT committed" }
+        );
+        println!("  public key  {} (unchanged)", r.after.public_key);
+        println!("  new signers {:?}: signature {}", r.after.signers, r.after.signature);
+        println!("  {} verified", if r.after.verified { "✓" } else { "✗" });
     }
     println!();
     println!("Per-party cost (mean compute time, largest traffic):");

@@ -64,6 +64,18 @@ fn demo_json_follows_the_contract() {
     for k in v["keys"].as_array().unwrap() {
         assert_eq!(k["verified"], true);
     }
+    // The secp256k1 key was reshared from 2-of-3 to 3-of-5 and the new group signed under the
+    // same public key.
+    let r = &v["reshare"];
+    assert_eq!(r["scheme"], "ecdsa-secp256k1");
+    assert_eq!((r["before"]["parties"].as_u64(), r["before"]["threshold"].as_u64()), (Some(3), Some(2)));
+    assert_eq!((r["after"]["parties"].as_u64(), r["after"]["threshold"].as_u64()), (Some(5), Some(3)));
+    assert_eq!(r["before"]["public_key"], r["after"]["public_key"]);
+    assert_eq!(r["before"]["public_key"], results[0]["public_key"]);
+    assert_eq!(r["committed"], true);
+    assert_eq!(r["after"]["verified"], true);
+    assert_eq!(r["after"]["signers"].as_array().unwrap().len(), 3);
+    assert_ne!(r["before"]["signature"], r["after"]["signature"]);
 }
 
 #[test]
