@@ -162,9 +162,10 @@ pub fn start<C: ThresholdCurve>(
 /// Interactive signing: presigning bound to the message, then the signing round.
 #[derive(Debug)]
 pub enum Interactive<C: ThresholdCurve> {
-    /// Rounds 1–3.
+    /// Rounds 1–3, and presigning's identifiable-abort rounds 4 … `2 + |S|` when a joint
+    /// check fails (they always end with an error, so no signing round follows them).
     Presign(Presign<C>, SignedData),
-    /// Round 4.
+    /// Round 4 (only after presigning produced its presignature in round 3).
     Sign(SignRound<C>),
 }
 

@@ -14,9 +14,11 @@
 //! * a direct message tampered towards `P2` only: `P2` blames `P1`, while `P0`, which saw
 //!   nothing wrong, waits for `P2`'s next round and blames `P2` as silent (there is no
 //!   complaint round; see [`round1_direct_tampered_towards_one_recipient`]);
-//! * `δ_i` and `S_i` are covered by no proof, only by the joint checks `δ·G = ΣΔ_j` and
-//!   `ΣS_j = δ·X`: the honest signers return `ProtocolError::Unidentified` (the
-//!   identifiable-abort procedure for that case does not exist yet).
+//! * `δ_i` and `S_i` are covered by no proof of round 3, only by the joint checks `δ·G = ΣΔ_j`
+//!   and `ΣS_j = δ·X`: the honest signers enter the identifiable-abort round 4. The liar's
+//!   own machine (which holds its true values) saw the checks pass and stopped with a
+//!   presignature, so the honest signers name it `Silent` in round 4; a liar that takes part
+//!   in round 4 is convicted by its Π^dec (`tests/presign_abort.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -128,22 +130,6 @@ fn assert_bad<O: core::fmt::Debug>(
         let e = results[&p(*h)].as_ref().unwrap_err();
         for c in e.culprits() {
             assert_eq!(c.round, RoundId(round), "party {h} blamed {c} in the wrong round");
-        }
-    }
-}
-
-/// Every honest party stopped with `Unidentified` for exactly `check` in round `round`.
-fn assert_unidentified<O: core::fmt::Debug>(
-    results: &BTreeMap<PartyIndex, Result<O, ProtocolError>>,
-    round: u16,
-    check: &str,
-) {
-    for h in HONEST {
-        match &results[&p(h)] {
-            Err(ProtocolError::Unidentified { round: r, check: c }) => {
-                assert_eq!((*r, *c), (RoundId(round), check), "party {h}");
-            }
-            other => panic!("party {h}: expected Unidentified({check}), got {other:?}"),
         }
     }
 }
@@ -432,8 +418,10 @@ fn round2_silent() {
 // Round 3 broadcast: δ_i, Δ_i, S_i and Π^elog (reliable).
 
 #[test]
-fn round3_delta_is_unidentified() {
-    // δ_i is covered by no proof: only the joint check δ·G = ΣΔ_j fails.
+#[ignore = "slow with three signers (about 2 minutes each); the same attacks run with two signers in presign_abort.rs, which CI runs"]
+fn round3_delta_is_named_in_the_abort_round() {
+    // δ_i is covered by no proof: the joint check δ·G = ΣΔ_j fails and the honest signers run
+    // the identifiable abort; the liar, which stopped after round 3, is named there.
     let (_, out) = presign_run(301, |s| {
         s.intercept(Tamper::new(
             p(BAD),
@@ -442,16 +430,18 @@ fn round3_delta_is_unidentified() {
             edit::<Round3Broadcast<C>>(|m| m.delta += Scalar::ONE),
         ))
     });
-    assert_unidentified(&out.results, 3, "δ·G = ΣΔ_j");
+    assert_bad(&out.results, &HONEST, 4, Fault::Silent);
 }
 
 #[test]
-fn round3_s_is_unidentified() {
-    // S_i is covered by no proof: only the joint check ΣS_j = δ·X fails.
+#[ignore = "slow with three signers (about 2 minutes each); the same attacks run with two signers in presign_abort.rs, which CI runs"]
+fn round3_s_is_named_in_the_abort_round() {
+    // S_i is covered by no proof: the joint check ΣS_j = δ·X fails and the honest signers run
+    // the identifiable abort; the liar, which stopped after round 3, is named there.
     let (_, out) = presign_run(302, |s| {
         s.intercept(Tamper::new(p(BAD), 3, MessageKind::Broadcast, edit::<Round3Broadcast<C>>(|m| m.s += g())))
     });
-    assert_unidentified(&out.results, 3, "ΣS_j = δ·X");
+    assert_bad(&out.results, &HONEST, 4, Fault::Silent);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! CGGMP24 presigning: three rounds, after which each signer holds a single-use
+//! CGGMP24 presigning: three rounds (plus identifiable-abort rounds when a joint check fails),
+//! after which each signer holds a single-use
 //! [`Presignature`] for one key, one signer set and one derivation path.
 //!
 //! | round | sends | delivery | checks |
@@ -6,6 +7,10 @@
 //! | 1 | `K_i, G_i, Y_i, A_i, B_i`; Π^enc-elg ×2 to each `j` | reliable + direct | ciphertexts in `Z*_{N²}`, Π^enc-elg |
 //! | 2 | `Γ_i`, Π^elog; MtA `D, F, D̂, F̂` + Π^aff-g ×2 to each `j` | plain (bound by `B_i`) + direct | Π^elog, Π^aff-g, ciphertexts |
 //! | 3 | `δ_i, Δ_i, S_i`, Π^elog | reliable | Π^elog; `δ·G = ΣΔ_j`; `ΣS_j = δ·X` |
+//! | 4 … 2+\|S\| | only if a joint check fails: republished round-2 direct messages, Π^dec (round 4); one Π^aff-g* per round | reliable | signatures of the republished messages; Π^dec; Π^aff-g* |
+//!
+//! The abort rounds (`round4`, spec steps 5.1–5.6) name every signer whose `δ_i` (or `χ_i`) or
+//! MtA ciphertexts are inconsistent; they always end with an error.
 //!
 //! Shares are made additive over the signer set with Lagrange coefficients; a derivation
 //! path's shift is added to the smallest signer's share (`docs/spec/ecdsa.md`).
@@ -14,17 +19,22 @@ mod msg;
 mod round1;
 mod round2;
 mod round3;
+mod round4;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use msg::{Round1Broadcast, Round1Direct, Round2Broadcast, Round2Direct, Round3Broadcast};
+pub use msg::{
+    AbortBroadcast, AbortCheck, Republished, Round1Broadcast, Round1Direct, Round2Broadcast, Round2Direct,
+    Round3Broadcast,
+};
 
 use conclave_keygen::{KeyId, KeyShare};
 use conclave_math::poly::{lagrange_at_zero, shamir_x};
 use conclave_math::{ProofContext, SecretScalar, Transcript};
 use conclave_protocol::{
-    Machine, MachineConfig, PartyIndex, PartySet, Protocol, ProtocolError, RoundInfo, RoundInput, SessionId, Step,
+    IdentityPublicKey, Machine, MachineConfig, PartyIndex, PartySet, Protocol, ProtocolError, RoundInfo, RoundInput,
+    SessionId, Step,
 };
 use group::Group;
 use rand_core::CryptoRngCore;
@@ -60,6 +70,11 @@ pub(crate) struct Context<C: ThresholdCurve> {
     pub key_id: KeyId,
     /// For interactive signing: the signed data, bound into every proof.
     pub bound: Option<Vec<u8>>,
+    /// The protocol name our envelopes carry (presigning, or interactive signing): the
+    /// identifiable abort checks republished round-2 statements against it.
+    pub envelope_protocol: &'static str,
+    /// Every signer's identity public key (to authenticate republished messages).
+    pub peers: BTreeMap<PartyIndex, IdentityPublicKey>,
 }
 
 impl<C: ThresholdCurve> Context<C> {
@@ -197,6 +212,9 @@ pub enum Presign<C: ThresholdCurve> {
     Round2(round2::State<C>),
     /// Waiting for round-3 messages.
     Round3(round3::State<C>),
+    /// Identifiable abort (only entered when a joint check of round 3 fails): waiting for
+    /// round `4 + r` of the abort proofs (rounds 4 … `2 + |S|`).
+    Abort(Box<round4::State<C>>),
 }
 
 impl<C: ThresholdCurve> Protocol for Presign<C> {
@@ -208,6 +226,7 @@ impl<C: ThresholdCurve> Protocol for Presign<C> {
             Presign::Round1(_) => round1::INFO,
             Presign::Round2(_) => round2::INFO,
             Presign::Round3(_) => round3::INFO,
+            Presign::Abort(s) => s.info(),
         }
     }
 
@@ -215,7 +234,11 @@ impl<C: ThresholdCurve> Protocol for Presign<C> {
         match self {
             Presign::Round1(s) => s.proceed(rng, input).map(|(s, out)| Step::Next(Presign::Round2(s), out)),
             Presign::Round2(s) => s.proceed(rng, input).map(|(s, out)| Step::Next(Presign::Round3(s), out)),
-            Presign::Round3(s) => s.proceed(input).map(Step::Done),
+            Presign::Round3(s) => s.proceed(rng, input).map(|next| match next {
+                round3::Next::Done(p) => Step::Done(p),
+                round3::Next::Abort(s, out) => Step::Next(Presign::Abort(s), out),
+            }),
+            Presign::Abort(s) => s.proceed(input).map(|(s, out)| Step::Next(Presign::Abort(Box::new(s)), out)),
         }
     }
 }
@@ -280,6 +303,7 @@ pub(crate) fn context<C: ThresholdCurve>(
     if sum != derived.public_key || big_x.get(&cfg.me) != Some(&x.public_point()) {
         return Err(SignError::Bug("additive shares do not add up to the public key"));
     }
+    let peers = cfg.peers.iter().filter(|(p, _)| signers.contains(**p)).map(|(p, k)| (*p, *k)).collect();
     Ok(Context {
         session: cfg.session,
         signers_u16: signers.to_u16s(),
@@ -292,6 +316,8 @@ pub(crate) fn context<C: ThresholdCurve>(
         path: path.clone(),
         key_id: key.key_id(),
         bound: bound.map(|b| b.binding_bytes()),
+        envelope_protocol: if bound.is_some() { crate::sign::INTERACTIVE_PROTOCOL } else { PROTOCOL },
+        peers,
     })
 }
 

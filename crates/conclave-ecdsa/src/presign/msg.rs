@@ -1,11 +1,14 @@
 //! Wire messages of presigning. Ciphertexts travel as integers and are checked to lie in
 //! `Z*_{N²}` of the right key by the round that receives them (SECURITY.md item 6).
 
-use conclave_math::codec::{Decode, Encode, Reader, Writer};
+use conclave_math::codec::{Decode, Encode, Reader, Writer, MAX_BYTES, MAX_SEQUENCE};
 use conclave_math::{Curve, DecodeError};
 use conclave_paillier::{Integer, MAX_MODULUS_BITS};
+use conclave_protocol::SignedStatement;
 use conclave_zk::aff_g::AffGProof;
+use conclave_zk::aff_g_star::AffGStarProof;
 use conclave_zk::common::{read_integer, write_integer};
+use conclave_zk::dec::DecProof;
 use conclave_zk::elog::ElogProof;
 use conclave_zk::enc_elg::EncElgProof;
 
@@ -152,5 +155,93 @@ impl<C: Curve> Encode for Round3Broadcast<C> {
 impl<C: Curve> Decode for Round3Broadcast<C> {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self { delta: r.scalar::<C>()?, big_delta: r.point::<C>()?, s: r.point::<C>()?, psi: r.get()? })
+    }
+}
+
+/// Which joint check of round 3 failed, and so which values the identifiable abort re-checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbortCheck {
+    /// `δ·G ≠ ΣΔ_j` (step 4.2): every signer proves its `δ_i` and its `D_{j,i}, F_{j,i}`.
+    Delta,
+    /// `ΣS_j ≠ δ·X` (step 4.4): every signer proves its `χ_i` (`S_i`) and its `D̂_{j,i}, F̂_{j,i}`.
+    Chi,
+}
+
+impl AbortCheck {
+    fn tag(self) -> u8 {
+        match self {
+            AbortCheck::Delta => 1,
+            AbortCheck::Chi => 2,
+        }
+    }
+
+    /// The label bound into the abort proofs' transcripts.
+    pub(crate) fn label(self) -> &'static [u8] {
+        match self {
+            AbortCheck::Delta => b"delta",
+            AbortCheck::Chi => b"chi",
+        }
+    }
+}
+
+/// A round-2 direct message as its recipient received it: the payload and the sender's signed
+/// statement (the envelope signature over the payload digest), so that anyone holding the
+/// sender's identity key can authenticate it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Republished {
+    /// The sender's statement (round 2, direct, to the republisher).
+    pub statement: SignedStatement,
+    /// The [`Round2Direct`] payload.
+    pub payload: Vec<u8>,
+}
+
+/// Broadcast (reliable) of the identifiable-abort round `3 + r` (`r = 1 … |S|−1`), sent only when
+/// a joint check of round 3 fails (spec steps 5.1–5.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbortBroadcast<C: Curve> {
+    /// The failed check (every honest signer sees the same one).
+    pub check: AbortCheck,
+    /// First abort round only (empty later): every round-2 direct message we received, one per
+    /// other signer in ascending order.
+    pub republished: Vec<Republished>,
+    /// First abort round only: Π^dec for `δ_i` (base `G`) or `χ_i` (base `Γ`, `S = S_i`).
+    pub dec: Option<DecProof<C>>,
+    /// Π^aff-g* for our `D_{j,i}/F_{j,i}` (or `D̂/F̂`) towards our `r`-th other signer `j`.
+    pub aff: AffGStarProof<C>,
+}
+
+impl<C: Curve> Encode for AbortBroadcast<C> {
+    fn encode(&self, w: &mut Writer) {
+        w.u8(self.check.tag());
+        w.len(self.republished.len());
+        for r in &self.republished {
+            w.put(&r.statement).bytes(&r.payload);
+        }
+        match &self.dec {
+            Some(d) => w.u8(1).put(d),
+            None => w.u8(0),
+        };
+        w.put(&self.aff);
+    }
+}
+
+impl<C: Curve> Decode for AbortBroadcast<C> {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let check = match r.u8()? {
+            1 => AbortCheck::Delta,
+            2 => AbortCheck::Chi,
+            tag => return Err(DecodeError::UnknownTag { what: "abort check", tag }),
+        };
+        // A statement is at least 32 + 2 + 1 + 2 + 1 + 32 + 64 bytes and a length prefix.
+        let n = r.len("republished messages", MAX_SEQUENCE, 140)?;
+        let republished = (0..n)
+            .map(|_| Ok(Republished { statement: r.get()?, payload: r.bytes("round-2 payload", MAX_BYTES)?.to_vec() }))
+            .collect::<Result<Vec<_>, DecodeError>>()?;
+        let dec = match r.u8()? {
+            0 => None,
+            1 => Some(r.get()?),
+            tag => return Err(DecodeError::UnknownTag { what: "Π^dec presence", tag }),
+        };
+        Ok(Self { check, republished, dec, aff: r.get()? })
     }
 }

@@ -36,11 +36,22 @@ fn random_signed(rng: &mut dyn CryptoRngCore, bits: u32) -> SecretInt {
     SecretInt::new(v - (Integer::from(1) << bits))
 }
 
-/// Our MtA masks towards one other signer (secret; wiped on drop).
+/// Our MtA towards one other signer `j`: the masks and nonces (secret; wiped on drop) and the
+/// ciphertexts we sent, kept for the identifiable abort (Π^aff-g* needs the whole witness).
 #[derive(Debug)]
 pub(crate) struct Masks {
     pub beta: SecretInt,
     pub beta_hat: SecretInt,
+    /// Nonce of `enc_j(−β)` inside `D_{j,i}`, and of `F_{j,i} = enc_i(−β)`.
+    pub s: Nonce,
+    pub r: Nonce,
+    /// The same for `D̂_{j,i}`, `F̂_{j,i}`.
+    pub s_hat: Nonce,
+    pub r_hat: Nonce,
+    pub d: Ciphertext,
+    pub f: Ciphertext,
+    pub d_hat: Ciphertext,
+    pub f_hat: Ciphertext,
 }
 
 /// What we keep after round 2.
@@ -112,32 +123,37 @@ pub(crate) fn start<C: ThresholdCurve>(
             let proof =
                 AffGProof::prove(&t, &st, &AffGWitness { x: secret, y: neg_beta.expose(), rho: &s, rho_y: &r }, rng)
                     .map_err(bug)?;
-            Ok((d, f, proof))
+            Ok((d, f, proof, s, r))
         };
-        let m = Masks { beta: random_signed(rng, ELL_PRIME), beta_hat: random_signed(rng, ELL_PRIME) };
-        let (d, f, psi) = mta(rng, gamma_int.expose(), gamma, m.beta.expose())?;
-        let (d_hat, f_hat, psi_hat) = mta(rng, x_int.expose(), big_x_me, m.beta_hat.expose())?;
+        let beta = random_signed(rng, ELL_PRIME);
+        let beta_hat = random_signed(rng, ELL_PRIME);
+        let (d, f, psi, s, r) = mta(rng, gamma_int.expose(), gamma, beta.expose())?;
+        let (d_hat, f_hat, psi_hat, s_hat, r_hat) = mta(rng, x_int.expose(), big_x_me, beta_hat.expose())?;
         let msg = Round2Direct::<C> {
-            d: d.into_integer(),
-            f: f.into_integer(),
-            d_hat: d_hat.into_integer(),
-            f_hat: f_hat.into_integer(),
+            d: d.as_integer().clone(),
+            f: f.as_integer().clone(),
+            d_hat: d_hat.as_integer().clone(),
+            f_hat: f_hat.as_integer().clone(),
             psi,
             psi_hat,
         };
         direct.push((j, msg.to_bytes()));
-        masks.insert(j, m);
+        masks.insert(j, Masks { beta, beta_hat, s, r, s_hat, r_hat, d, f, d_hat, f_hat });
     }
     let outbox = Outbox { broadcast: Some(broadcast), direct };
     Ok((State { ctx, secrets, commitments, gamma, masks }, outbox))
 }
 
-/// One signer's round-2 values after the checks of step 3.1.
+/// One signer's round-2 values after the checks of step 3.1, with its signed direct message
+/// (republished by the identifiable abort).
 #[derive(Debug)]
 pub(crate) struct Checked<C: Curve> {
     pub gamma: C::Point,
     pub d: Ciphertext,
     pub d_hat: Ciphertext,
+    pub f: Ciphertext,
+    pub f_hat: Ciphertext,
+    pub received: Received,
 }
 
 fn check<C: ThresholdCurve>(
@@ -178,7 +194,7 @@ fn check<C: ThresholdCurve>(
         };
         proof.verify(&t, &st).map_err(|_| blame(dm, Fault::InvalidProof))?;
     }
-    Ok(Checked { gamma: msg.gamma, d, d_hat })
+    Ok(Checked { gamma: msg.gamma, d, d_hat, f, f_hat, received: dm.clone() })
 }
 
 impl<C: ThresholdCurve> State<C> {

@@ -1,4 +1,5 @@
-//! Round 3: δ_i, Δ_i, S_i; then the presignature (spec steps 3.2–3.5, 4.1–4.4).
+//! Round 3: δ_i, Δ_i, S_i; then the presignature (spec steps 3.2–3.5, 4.1–4.4), or, when a
+//! joint check fails, the first identifiable-abort round (steps 5.1–5.2, in `round4`).
 
 use std::collections::BTreeMap;
 
@@ -10,15 +11,17 @@ use ff::Field;
 use group::Group;
 use rand_core::CryptoRngCore;
 
-use super::msg::Round3Broadcast;
+use super::msg::{AbortCheck, Round3Broadcast};
 use super::round1::{Commitments, Secrets};
 use super::round2::{to_scalar, Checked, Masks};
-use super::{Context, Presignature, ThresholdCurve};
+use super::{round4, Context, Presignature, ThresholdCurve};
 
 /// Round 3 expects one reliable broadcast from every other signer.
 pub(crate) const INFO: RoundInfo = RoundInfo { id: RoundId(3), broadcast: Some(Delivery::Reliable), direct: false };
 
-/// What we keep after round 3.
+/// What we keep after round 3. Besides the presignature's values, everything the identifiable
+/// abort needs: our `γ_i`, our MtA masks and nonces (secret, wiped on drop), every `Γ_j`, and
+/// the round-2 direct messages we received with their senders' signed statements.
 #[derive(Debug)]
 pub struct State<C: ThresholdCurve> {
     ctx: Context<C>,
@@ -27,6 +30,16 @@ pub struct State<C: ThresholdCurve> {
     gamma: C::Point,
     commitments: BTreeMap<PartyIndex, Commitments<C>>,
     own: (C::Scalar, C::Point, C::Point),
+    abort: round4::Material<C>,
+}
+
+/// How round 3 ends.
+#[derive(Debug)]
+pub(crate) enum Next<C: ThresholdCurve> {
+    /// The joint checks hold: the presignature.
+    Done(Presignature<C>),
+    /// A joint check failed: the first identifiable-abort round and its broadcast.
+    Abort(Box<round4::State<C>>, Outbox),
 }
 
 fn bug<E>(_: E) -> ProtocolError {
@@ -73,12 +86,18 @@ pub(crate) fn start<C: ThresholdCurve>(
     let msg = Round3Broadcast::<C> { delta, big_delta, s: big_s, psi };
     let outbox = Outbox { broadcast: Some(msg.to_bytes()), direct: vec![] };
     let k = secrets.k.clone_secret();
-    Ok((State { ctx, k, chi, gamma, commitments, own: (delta, big_delta, big_s) }, outbox))
+    let mut gammas: BTreeMap<PartyIndex, C::Point> = checked.iter().map(|(j, c)| (*j, c.gamma)).collect();
+    gammas.insert(ctx.me, own_gamma);
+    let abort = round4::Material { gamma_i: secrets.gamma.clone_secret(), gammas, masks, checked };
+    Ok((State { ctx, k, chi, gamma, commitments, own: (delta, big_delta, big_s), abort }, outbox))
 }
 
 impl<C: ThresholdCurve> State<C> {
-    /// Steps 4.1–4.4: check every Δ_j; check δ·G = ΣΔ_j and ΣS_j = δ·X; output the presignature.
-    pub(crate) fn proceed(self, input: RoundInput) -> Result<Presignature<C>, ProtocolError> {
+    /// Steps 4.1–4.4: check every Δ_j; check δ·G = ΣΔ_j and ΣS_j = δ·X; output the
+    /// presignature. If 4.2 or 4.4 fails, step 5.1: prove our values and enter the
+    /// identifiable abort (every honest signer saw the same reliable round-3 broadcasts, so
+    /// every honest signer takes the same branch).
+    pub(crate) fn proceed(self, rng: &mut dyn CryptoRngCore, input: RoundInput) -> Result<Next<C>, ProtocolError> {
         let round = INFO.id;
         let mut culprits = Vec::new();
         let mut deltas = BTreeMap::from([(self.ctx.me, self.own.0)]);
@@ -106,11 +125,11 @@ impl<C: ThresholdCurve> State<C> {
         if !culprits.is_empty() {
             return Err(ProtocolError::aborted(culprits));
         }
-        // 4.2 δ = Σ δ_j with δ·G = Σ Δ_j.
+        // 4.2 δ = Σ δ_j with δ·G = Σ Δ_j; else identifiable abort for the δ_j (5.1).
         let delta = deltas.values().fold(C::Scalar::ZERO, |acc, d| acc + d);
         let sum_deltas = big_deltas.values().fold(C::Point::identity(), |acc, d| acc + d);
         if C::mul_base(&delta) != sum_deltas {
-            return Err(ProtocolError::Unidentified { round, check: "δ·G = ΣΔ_j" });
+            return self.abort(AbortCheck::Delta, deltas, big_s, rng);
         }
         // 4.3 R = δ⁻¹·Γ.
         let delta_inv: Option<C::Scalar> = delta.invert().into();
@@ -119,12 +138,12 @@ impl<C: ThresholdCurve> State<C> {
         // 4.4 Σ S_j = δ·X.
         let sum_s = big_s.values().fold(C::Point::identity(), |acc, s| acc + s);
         if sum_s != self.ctx.public_key * delta {
-            return Err(ProtocolError::Unidentified { round, check: "ΣS_j = δ·X" });
+            return self.abort(AbortCheck::Chi, deltas, big_s, rng);
         }
         if bool::from(big_r.is_identity()) || bool::from(C::x_mod_q(&big_r).0.is_zero()) {
             return Err(ProtocolError::Unidentified { round, check: "x(R) ≠ 0" });
         }
-        Ok(Presignature {
+        Ok(Next::Done(Presignature {
             session: self.ctx.session,
             key_id: self.ctx.key_id,
             signers: self.ctx.signers.clone(),
@@ -137,6 +156,19 @@ impl<C: ThresholdCurve> State<C> {
             big_s,
             k: self.k,
             chi: self.chi,
-        })
+        }))
+    }
+
+    /// Step 5.1: a joint check failed; prove our values and send the first abort round.
+    pub(super) fn abort(
+        self,
+        check: AbortCheck,
+        deltas: BTreeMap<PartyIndex, C::Scalar>,
+        big_s: BTreeMap<PartyIndex, C::Point>,
+        rng: &mut dyn CryptoRngCore,
+    ) -> Result<Next<C>, ProtocolError> {
+        let round3 = round4::Round3Values { gamma: self.gamma, deltas, big_s };
+        let (state, outbox) = round4::start(self.ctx, check, self.commitments, round3, self.abort, rng)?;
+        Ok(Next::Abort(Box::new(state), outbox))
     }
 }
