@@ -263,8 +263,10 @@ impl FacProof {
         let x = SecretInteger::new(sample_signed(rng, &bounds.x)?);
         let y = SecretInteger::new(sample_signed(rng, &bounds.x)?);
 
-        let commit_p = mul_mod(&pow_secret(s, p, n_hat)?, &pow_signed_secret(t, mu.expose(), &bounds.mu, n_hat)?, n_hat);
-        let commit_q = mul_mod(&pow_secret(s, q, n_hat)?, &pow_signed_secret(t, nu.expose(), &bounds.mu, n_hat)?, n_hat);
+        let commit_p =
+            mul_mod(&pow_secret(s, p, n_hat)?, &pow_signed_secret(t, mu.expose(), &bounds.mu, n_hat)?, n_hat);
+        let commit_q =
+            mul_mod(&pow_secret(s, q, n_hat)?, &pow_signed_secret(t, nu.expose(), &bounds.mu, n_hat)?, n_hat);
         let commit_a = mul_mod(
             &pow_signed_secret(s, alpha.expose(), &bounds.alpha, n_hat)?,
             &pow_signed_secret(t, x.expose(), &bounds.x, n_hat)?,
