@@ -323,6 +323,10 @@ impl<P: Protocol> Machine<P> {
         }
         let missing = self.missing();
         if let Some(notice) = self.notices.iter().find(|n| missing.contains(&n.reporter)) {
+            if self.inbox.has_culprits() {
+                // Our own findings come first.
+                return self.abort();
+            }
             let e = ProtocolError::AbortedByPeer {
                 reporter: notice.reporter,
                 round: notice.round,
