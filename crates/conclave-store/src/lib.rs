@@ -1,0 +1,1 @@
+//! Encrypted, transactional storage for a Conclave node.
