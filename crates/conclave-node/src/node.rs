@@ -1,0 +1,1159 @@
+//! The node: one store, one transport, one dispatcher, and a task per session.
+//!
+//! Data flow: the transport yields authenticated frames → the dispatcher routes protocol frames
+//! to the session they name (or holds them in the bounded early buffer until the session
+//! starts) and control frames to the proposal logic → each session task drives one
+//! [`StateMachine`](conclave_protocol::StateMachine) through [`crate::session::drive`] → outputs
+//! are committed to the store before anyone is told about them.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use conclave_ecdsa::hd::DerivationPath;
+use conclave_ecdsa::presign::ThresholdCurve;
+use conclave_ecdsa::{presign, sign, AuxInfo, EcdsaSignature, Presignature};
+use conclave_frost::{SignRequest, ThresholdSignature};
+use conclave_keygen::{aux_info, dkg, KeyId, KeyShare};
+use conclave_math::{Curve, Ed25519, Secp256k1, P256};
+use conclave_paillier::{DecryptionKey, PrimePool};
+use conclave_protocol::{IdentityKey, IdentityPublicKey, MachineConfig, PartyIndex, PartySet, SessionId};
+use conclave_store::{MasterKey, RecordKind, RedbStore, Store};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+use zeroize::Zeroizing;
+
+use crate::config::{MasterKeySource, NodeConfig, Timeouts};
+use crate::error::NodeError;
+use crate::request::{Control, EcdsaData, Request, Scheme};
+use crate::session::{drive, send_control, Role, SessionEvent};
+use crate::transport::{Channel, EarlyBuffer, Inbound, Transport, TransportConfig, TransportStats};
+
+/// Events a session's channel holds at most (early messages included).
+const SESSION_QUEUE: usize = 8192;
+/// Finished sessions remembered, so that their late messages are dropped instead of buffered.
+const FINISHED_MEMORY: usize = 4096;
+/// How long a party blamed as silent is avoided when the node picks signers.
+const SILENT_PENALTY: Duration = Duration::from_secs(120);
+/// Bits of each Paillier prime.
+pub const PRIME_BITS: u32 = 1536;
+
+/// Everything public about a key the node holds a share of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The key id.
+    pub key_id: KeyId,
+    /// The scheme it signs with.
+    pub scheme: Scheme,
+    /// Any `threshold` of `parties` sign.
+    pub threshold: u16,
+    /// The key holders.
+    pub parties: PartySet,
+    /// The group public key (SEC1 compressed, or 32 bytes for Ed25519).
+    pub public_key: Vec<u8>,
+    /// The BIP-32 chain code.
+    pub chain_code: [u8; 32],
+}
+
+/// A signature released by a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureOutput {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// The key that signed.
+    pub key_id: KeyId,
+    /// The signers.
+    pub signers: PartySet,
+    /// The key the signature verifies under (ECDSA: SEC1 compressed, derived along the path;
+    /// Ed25519: 32 bytes; FROST secp256k1: SEC1 compressed; BIP-340: x-only, tweaked for Taproot).
+    pub public_key: Vec<u8>,
+    /// ECDSA: `r ‖ s` (low-S); Schnorr: the scheme's encoding.
+    pub signature: Vec<u8>,
+    /// ECDSA only: DER encoding.
+    pub der: Option<Vec<u8>>,
+    /// ECDSA only: Ethereum's `v − 27`.
+    pub recovery_id: Option<u8>,
+    /// ECDSA only: the digest signed.
+    pub digest: Option<[u8; 32]>,
+}
+
+/// What a session produced, as seen by the node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionOutput {
+    /// A key share was stored.
+    Key(KeyInfo),
+    /// Aux-info for a party set was stored.
+    AuxInfo,
+    /// A presignature was stored in the pool.
+    Presignature,
+    /// A signature.
+    Signature(SignatureOutput),
+}
+
+/// Where a test stops a node abruptly, right after (or before) a persistence point.
+#[cfg(feature = "fault-injection")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultPoint {
+    /// After accepting a proposal (the node then stops answering: a node dying mid-session).
+    AfterAccept,
+    /// After a presignature was taken from the store, before the signing round is sent.
+    AfterPresignatureTaken,
+    /// After a DKG finished, before its key share is stored.
+    BeforeKeyShareStored,
+    /// After a key share was stored, before the session is reported finished.
+    AfterKeyShareStored,
+}
+
+/// What a client asks to sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignData {
+    /// ECDSA over a message hashed by the nodes.
+    Message {
+        /// The hash.
+        hash: conclave_ecdsa::HashName,
+        /// The message.
+        message: Vec<u8>,
+    },
+    /// ECDSA over a caller's digest (always interactive).
+    Digest([u8; 32]),
+    /// Schnorr (Ed25519, FROST secp256k1, BIP-340) over a message.
+    Schnorr {
+        /// The message.
+        message: Vec<u8>,
+        /// BIP-340 only: the Taproot tweak (`Some(merkle_root)`).
+        taproot: Option<Option<[u8; 32]>>,
+    },
+}
+
+struct State {
+    sessions: BTreeMap<SessionId, mpsc::Sender<SessionEvent>>,
+    finished: BTreeSet<SessionId>,
+    finished_order: VecDeque<SessionId>,
+    early: EarlyBuffer,
+    keys: BTreeMap<KeyId, KeyInfo>,
+    silent: BTreeMap<PartyIndex, Instant>,
+    refilling: BTreeSet<KeyId>,
+}
+
+struct Inner {
+    me: PartyIndex,
+    seed: Zeroizing<[u8; 32]>,
+    identities: BTreeMap<PartyIndex, IdentityPublicKey>,
+    store: Arc<dyn Store>,
+    transport: Transport,
+    timeouts: Timeouts,
+    presign_pool: usize,
+    prime_pool: usize,
+    max_sessions: usize,
+    state: Mutex<State>,
+    primes: Mutex<()>,
+    stop: Notify,
+    #[cfg(feature = "fault-injection")]
+    fault: Mutex<Option<FaultPoint>>,
+}
+
+impl core::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Inner").field("me", &self.me).finish_non_exhaustive()
+    }
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct Node {
+    inner: Arc<Inner>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave our maps half-updated in a way that matters
+    // more than stopping the node would; recover the guard.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Node {
+    /// Opens the store, starts the transport and the background tasks.
+    pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+        let store: Arc<dyn Store> = {
+            let master = match &config.master_key {
+                MasterKeySource::File(p) => MasterKey::from_file(p)?,
+                MasterKeySource::Env(v) => MasterKey::from_env(v)?,
+            };
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|e| NodeError::Store(format!("cannot create {}: {e}", config.data_dir.display())))?;
+            let owner = config.identity.public().to_bytes();
+            Arc::new(RedbStore::open(&config.store_path(), &master, &owner)?)
+        };
+        Self::start_with_store(config, store).await
+    }
+
+    /// Starts a node on an already opened store (a server database, or a test's).
+    pub async fn start_with_store(config: NodeConfig, store: Arc<dyn Store>) -> Result<Self, NodeError> {
+        let seed = Zeroizing::new(config.identity.expose_seed());
+        let identities = config.parties.iter().map(|(p, c)| (*p, c.identity)).collect();
+        let peers = config.peer_specs();
+        let tcfg = TransportConfig {
+            me: config.me,
+            listen: config.listen,
+            identity: config.tls,
+            peers,
+            limits: config.limits.clone(),
+            connect_timeout: config.timeouts.connect,
+            backoff_initial: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(5),
+        };
+        let (transport, inbound) = Transport::start(tcfg).await.map_err(|e| NodeError::Transport(e.to_string()))?;
+        let inner = Arc::new(Inner {
+            me: config.me,
+            seed,
+            identities,
+            store,
+            transport,
+            timeouts: config.timeouts,
+            presign_pool: config.presign_pool,
+            prime_pool: config.prime_pool,
+            max_sessions: config.max_sessions,
+            state: Mutex::new(State {
+                sessions: BTreeMap::new(),
+                finished: BTreeSet::new(),
+                finished_order: VecDeque::new(),
+                early: EarlyBuffer::new(&config.limits),
+                keys: BTreeMap::new(),
+                silent: BTreeMap::new(),
+                refilling: BTreeSet::new(),
+            }),
+            primes: Mutex::new(()),
+            stop: Notify::new(),
+            #[cfg(feature = "fault-injection")]
+            fault: Mutex::new(None),
+        });
+        inner.load_keys()?;
+        let mut tasks = vec![tokio::spawn(dispatch(inner.clone(), inbound))];
+        tasks.push(tokio::spawn(background(inner.clone())));
+        tracing::info!(party = %inner.me, addr = %inner.transport.local_addr(), "node started");
+        Ok(Self { inner, tasks })
+    }
+
+    /// Our party index.
+    pub fn me(&self) -> PartyIndex {
+        self.inner.me
+    }
+
+    /// Where the peer transport listens.
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.inner.transport.local_addr()
+    }
+
+    /// The keys this node holds a share of.
+    pub fn keys(&self) -> Vec<KeyInfo> {
+        lock(&self.inner.state).keys.values().cloned().collect()
+    }
+
+    /// One key.
+    pub fn key(&self, key_id: &KeyId) -> Option<KeyInfo> {
+        lock(&self.inner.state).keys.get(key_id).cloned()
+    }
+
+    /// The transport's counters.
+    pub fn transport_stats(&self) -> TransportStats {
+        self.inner.transport.stats()
+    }
+
+    /// Frames dropped by the early buffer (sessions not started, beyond the bound).
+    pub fn early_dropped(&self) -> u64 {
+        lock(&self.inner.state).early.dropped()
+    }
+
+    /// Frames held in the early buffer now.
+    pub fn early_held(&self) -> usize {
+        lock(&self.inner.state).early.len()
+    }
+
+    /// Presignatures in the pool of `key_id` (any signer set).
+    pub fn presignatures(&self, key_id: &KeyId) -> Result<usize, NodeError> {
+        Ok(self.inner.store.list(RecordKind::Presignature, &key_id.0)?.len())
+    }
+
+    /// Safe primes ready for the next Paillier key.
+    pub fn safe_primes(&self) -> Result<usize, NodeError> {
+        Ok(self.inner.load_prime_pool()?.len())
+    }
+
+    /// Adds safe primes generated elsewhere (e.g. ahead of time by `conclave primes`) to the
+    /// pool; each is checked before it is accepted.
+    pub fn add_safe_primes(&self, primes: Vec<rug::Integer>) -> Result<usize, NodeError> {
+        let _guard = lock(&self.inner.primes);
+        let mut pool = self.inner.load_prime_pool()?;
+        for p in primes {
+            pool.push(p).map_err(|e| NodeError::InvalidRequest(format!("safe prime rejected: {e}")))?;
+        }
+        self.inner.store.put(RecordKind::KeyMeta, PRIME_POOL_ID, &pool.to_bytes())?;
+        Ok(pool.len())
+    }
+
+    /// Sets a point where this node stops abruptly (tests only).
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_fault(&self, point: FaultPoint) {
+        *lock(&self.inner.fault) = Some(point);
+    }
+
+    /// Whether the node stopped (at a fault point, or by `shutdown`).
+    pub fn is_stopped(&self) -> bool {
+        self.tasks.iter().all(JoinHandle::is_finished)
+    }
+
+    /// Generates a key with `parties` (default: the whole cluster); for ECDSA also runs aux-info
+    /// for the party set if this node has none for it.
+    pub async fn keygen(&self, scheme: Scheme, threshold: u16, parties: Option<PartySet>) -> Result<KeyInfo, NodeError> {
+        let parties = match parties {
+            Some(p) => p,
+            None => PartySet::new(self.inner.identities.keys().copied())
+                .map_err(|_| NodeError::InvalidRequest("empty cluster".into()))?,
+        };
+        if scheme.is_ecdsa() && self.inner.load_aux(&parties).is_err() {
+            self.run_aux_info(parties.clone()).await?;
+        }
+        match self.inner.propose(Request::Keygen { scheme, threshold, parties }).await? {
+            SessionOutput::Key(k) => Ok(k),
+            _ => Err(NodeError::Bug("keygen produced no key")),
+        }
+    }
+
+    /// Runs aux-info (fresh Paillier keys and ring-Pedersen parameters) for `parties`.
+    pub async fn run_aux_info(&self, parties: PartySet) -> Result<(), NodeError> {
+        self.inner.propose(Request::AuxInfo { parties }).await.map(|_| ())
+    }
+
+    /// Makes one presignature for `key_id` with `signers` (default: the pool's signer set).
+    pub async fn presign(&self, key_id: &KeyId, signers: Option<PartySet>) -> Result<(), NodeError> {
+        let key = self.inner.key_info(key_id)?;
+        let signers = match signers {
+            Some(s) => s,
+            None => pool_signers(&key)?,
+        };
+        self.inner.propose(Request::Presign { key_id: *key_id, signers }).await.map(|_| ())
+    }
+
+    /// Signs with `key_id`. `signers` default to us and the first healthy others.
+    pub async fn sign(
+        &self,
+        key_id: &KeyId,
+        data: SignData,
+        path: &[u32],
+        signers: Option<PartySet>,
+    ) -> Result<SignatureOutput, NodeError> {
+        let key = self.inner.key_info(key_id)?;
+        let signers = self.inner.choose_signers(&key, signers)?;
+        let request = match (key.scheme.is_ecdsa(), data) {
+            (true, SignData::Message { hash, message }) => {
+                let data = EcdsaData::Message { hash, message };
+                let presignature =
+                    if path.is_empty() { self.inner.pooled_presignature(&key, &signers)? } else { None };
+                Request::SignEcdsa { key_id: *key_id, signers, path: path.to_vec(), data, presignature }
+            }
+            (true, SignData::Digest(d)) => Request::SignEcdsa {
+                key_id: *key_id,
+                signers,
+                path: path.to_vec(),
+                data: EcdsaData::Digest(d),
+                presignature: None,
+            },
+            (false, SignData::Schnorr { message, taproot }) => {
+                if !path.is_empty() {
+                    return Err(NodeError::InvalidRequest("derivation paths are for ECDSA keys".into()));
+                }
+                if taproot.is_some() && key.scheme != Scheme::SchnorrBip340 {
+                    return Err(NodeError::InvalidRequest("a Taproot tweak needs a schnorr-bip340 key".into()));
+                }
+                Request::SignSchnorr { key_id: *key_id, signers, message, taproot }
+            }
+            (true, _) => return Err(NodeError::InvalidRequest("an ECDSA key signs a message or a digest".into())),
+            (false, _) => return Err(NodeError::InvalidRequest("a Schnorr key signs a message".into())),
+        };
+        match self.inner.propose(request).await? {
+            SessionOutput::Signature(s) => Ok(s),
+            _ => Err(NodeError::Bug("signing produced no signature")),
+        }
+    }
+
+    /// Stops the node: background tasks end, running sessions end with `ShuttingDown`, the
+    /// transport closes. Everything committed stays in the store.
+    pub async fn shutdown(mut self) {
+        self.inner.stop.notify_waiters();
+        for t in self.tasks.drain(..) {
+            t.abort();
+            let _ = t.await;
+        }
+        let sessions: Vec<_> = std::mem::take(&mut lock(&self.inner.state).sessions).into_values().collect();
+        drop(sessions);
+        self.inner.transport.clone().shutdown().await;
+    }
+}
+
+const PRIME_POOL_ID: &[u8] = b"prime-pool";
+
+/// The signer set a key's presignature pool is kept for: its first `t` parties.
+fn pool_signers(key: &KeyInfo) -> Result<PartySet, NodeError> {
+    PartySet::new(key.parties.iter().take(usize::from(key.threshold)))
+        .map_err(|_| NodeError::Bug("pool signer set"))
+}
+
+fn signers_digest(s: &PartySet) -> [u8; 8] {
+    let mut h = Sha256::new();
+    h.update(b"conclave/node/signers/v1");
+    for p in s.iter() {
+        h.update(p.0.to_be_bytes());
+    }
+    let d = h.finalize();
+    let mut out = [0u8; 8];
+    out.copy_from_slice(d.get(..8).unwrap_or(&[0; 8]));
+    out
+}
+
+fn presignature_id(key_id: &KeyId, signers: &PartySet, session: &[u8; 32]) -> Vec<u8> {
+    let mut id = key_id.0.to_vec();
+    id.extend_from_slice(&signers_digest(signers));
+    id.extend_from_slice(session);
+    id
+}
+
+fn aux_id(parties: &PartySet) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(b"conclave/node/aux-id/v1");
+    for p in parties.iter() {
+        h.update(p.0.to_be_bytes());
+    }
+    h.finalize().to_vec()
+}
+
+impl Inner {
+    fn identity(&self) -> IdentityKey {
+        IdentityKey::from_seed(&self.seed)
+    }
+
+    fn machine_config(&self, session: SessionId, parties: &PartySet) -> Result<MachineConfig, String> {
+        let mut peers = BTreeMap::new();
+        for p in parties.iter() {
+            let id = self.identities.get(&p).ok_or_else(|| format!("{p} is not a member of this cluster"))?;
+            peers.insert(p, *id);
+        }
+        Ok(MachineConfig { me: self.me, parties: parties.clone(), session, identity: self.identity(), peers })
+    }
+
+    fn key_info(&self, key_id: &KeyId) -> Result<KeyInfo, NodeError> {
+        lock(&self.state).keys.get(key_id).cloned().ok_or_else(|| NodeError::InvalidRequest(format!("unknown key {key_id}")))
+    }
+
+    fn load_keys(&self) -> Result<(), NodeError> {
+        let mut keys = BTreeMap::new();
+        for id in self.store.list(RecordKind::KeyShare, &[])? {
+            let info = self.load_key_info(&id)?;
+            keys.insert(info.key_id, info);
+        }
+        tracing::info!(party = %self.me, keys = keys.len(), "key shares loaded");
+        lock(&self.state).keys = keys;
+        Ok(())
+    }
+
+    fn load_key_info(&self, id: &[u8]) -> Result<KeyInfo, NodeError> {
+        let record = self.store.get(RecordKind::KeyShare, id)?.ok_or(NodeError::Bug("listed key share vanished"))?;
+        let (tag, rest) = record.split_first().ok_or_else(|| NodeError::Store("empty key share record".into()))?;
+        let scheme = Scheme::from_record_tag(*tag).ok_or_else(|| NodeError::Store("unknown scheme tag".into()))?;
+        Ok(match scheme {
+            Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340 => {
+                key_info(scheme, &decode_share::<Secp256k1>(rest)?)
+            }
+            Scheme::EcdsaP256 => key_info(scheme, &decode_share::<P256>(rest)?),
+            Scheme::Ed25519 => key_info(scheme, &decode_share::<Ed25519>(rest)?),
+        })
+    }
+
+    fn load_share<C: Curve>(&self, key_id: &KeyId) -> Result<KeyShare<C>, String> {
+        let record = self
+            .store
+            .get(RecordKind::KeyShare, &key_id.0)
+            .map_err(|e| format!("store: {e}"))?
+            .ok_or_else(|| format!("no share of key {key_id}"))?;
+        let rest = record.get(1..).ok_or("empty key share record")?;
+        decode_share::<C>(rest).map_err(|e| e.to_string())
+    }
+
+    fn load_aux(&self, parties: &PartySet) -> Result<Arc<AuxInfo>, String> {
+        let record = self
+            .store
+            .get(RecordKind::AuxInfo, &aux_id(parties))
+            .map_err(|e| format!("store: {e}"))?
+            .ok_or("no aux-info for the key's party set")?;
+        AuxInfo::from_record(&record).map(Arc::new).map_err(|e| format!("aux-info record: {e}"))
+    }
+
+    fn load_prime_pool(&self) -> Result<PrimePool, NodeError> {
+        match self.store.get(RecordKind::KeyMeta, PRIME_POOL_ID)? {
+            Some(bytes) => PrimePool::from_bytes(&bytes).map_err(|e| NodeError::Store(format!("prime pool: {e}"))),
+            None => PrimePool::new(PRIME_BITS).map_err(|_| NodeError::Bug("prime pool size")),
+        }
+    }
+
+    /// Two safe primes for a new Paillier key: from the pool (durably removed), else generated.
+    fn paillier_key(&self) -> Result<DecryptionKey, String> {
+        let taken = {
+            let _guard = lock(&self.primes);
+            let mut pool = self.load_prime_pool().map_err(|e| e.to_string())?;
+            let pair = match (pool.take(), pool.take()) {
+                (Some(p), Some(q)) => Some((p, q)),
+                _ => None,
+            };
+            if pair.is_some() {
+                self.store.put(RecordKind::KeyMeta, PRIME_POOL_ID, &pool.to_bytes()).map_err(|e| e.to_string())?;
+            }
+            pair
+        };
+        let (p, q) = match taken {
+            Some(pair) => pair,
+            None => {
+                tracing::info!(party = %self.me, "prime pool empty: generating two safe primes now");
+                let threads = std::thread::available_parallelism().unwrap_or(std::num::NonZeroUsize::MIN);
+                let p = conclave_paillier::generate_safe_prime(&mut OsRng, PRIME_BITS, threads).map_err(|e| e.to_string())?;
+                let q = conclave_paillier::generate_safe_prime(&mut OsRng, PRIME_BITS, threads).map_err(|e| e.to_string())?;
+                (p, q)
+            }
+        };
+        DecryptionKey::from_safe_primes(p, q).map_err(|e| e.to_string())
+    }
+
+    fn choose_signers(&self, key: &KeyInfo, requested: Option<PartySet>) -> Result<PartySet, NodeError> {
+        let t = usize::from(key.threshold);
+        if let Some(s) = requested {
+            if !s.contains(self.me) {
+                return Err(NodeError::InvalidRequest(format!("the signer set must include this node ({})", self.me)));
+            }
+            if s.len() < t || s.iter().any(|p| !key.parties.contains(p)) {
+                return Err(NodeError::InvalidRequest(format!(
+                    "signers must be at least {t} of the key's parties {:?}",
+                    key.parties.to_u16s()
+                )));
+            }
+            return Ok(s);
+        }
+        if !key.parties.contains(self.me) {
+            return Err(NodeError::InvalidRequest("this node holds no share of the key".into()));
+        }
+        let now = Instant::now();
+        let silent: BTreeSet<PartyIndex> = {
+            let mut st = lock(&self.state);
+            st.silent.retain(|_, until| *until > now);
+            st.silent.keys().copied().collect()
+        };
+        // Prefer the pool's signer set when it is healthy and includes us (it has presignatures).
+        if let Ok(pool) = pool_signers(key) {
+            if pool.contains(self.me) && pool.iter().all(|p| !silent.contains(&p)) {
+                return Ok(pool);
+            }
+        }
+        let mut chosen = vec![self.me];
+        let others: Vec<PartyIndex> = key.parties.others(self.me).collect();
+        for p in others.iter().filter(|p| !silent.contains(p)).chain(others.iter().filter(|p| silent.contains(p))) {
+            if chosen.len() >= t {
+                break;
+            }
+            chosen.push(*p);
+        }
+        PartySet::new(chosen).map_err(|_| NodeError::Bug("signer set"))
+    }
+
+    fn pooled_presignature(&self, key: &KeyInfo, signers: &PartySet) -> Result<Option<[u8; 32]>, NodeError> {
+        let mut prefix = key.key_id.0.to_vec();
+        prefix.extend_from_slice(&signers_digest(signers));
+        let ids = self.store.list(RecordKind::Presignature, &prefix)?;
+        Ok(ids.first().and_then(|id| id.get(40..72)).and_then(|s| s.try_into().ok()))
+    }
+
+    fn new_session_id(&self) -> Result<SessionId, NodeError> {
+        let counter = self.store.next_counter("session")?;
+        let mut random = [0u8; 32];
+        OsRng.fill_bytes(&mut random);
+        let mut h = Sha256::new();
+        h.update(b"conclave/node/session-id/v1");
+        h.update(self.identity().public().to_bytes());
+        h.update(counter.to_be_bytes());
+        h.update(random);
+        Ok(SessionId(h.finalize().into()))
+    }
+
+    /// Registers a session: creates its channel and moves its early messages into it. Refuses a
+    /// session id seen before (in memory, or durably in the store's session log).
+    fn register(&self, session: SessionId) -> Result<mpsc::Receiver<SessionEvent>, String> {
+        let (tx, rx) = mpsc::channel(SESSION_QUEUE);
+        let early = {
+            let mut st = lock(&self.state);
+            if st.sessions.contains_key(&session) || st.finished.contains(&session) {
+                return Err("session id already used".into());
+            }
+            if st.sessions.len() >= self.max_sessions {
+                return Err(format!("busy: {} sessions running", st.sessions.len()));
+            }
+            st.sessions.insert(session, tx.clone());
+            st.early.take_session(&session)
+        };
+        if let Err(e) = self.store.insert(RecordKind::SessionLog, &session.0, &[]) {
+            self.unregister(session);
+            return Err(match e {
+                conclave_store::StoreError::AlreadyExists => "session id already used".into(),
+                other => format!("store: {other}"),
+            });
+        }
+        for Inbound { from, frame } in early {
+            let ev = match frame.channel {
+                Channel::Protocol => SessionEvent::Message(from, frame.payload),
+                Channel::Control => match Control::from_bytes(&frame.payload) {
+                    Ok(c) => SessionEvent::Control(from, c),
+                    Err(_) => continue,
+                },
+            };
+            let _ = tx.try_send(ev);
+        }
+        Ok(rx)
+    }
+
+    fn unregister(&self, session: SessionId) {
+        let mut st = lock(&self.state);
+        st.sessions.remove(&session);
+        st.early.drop_session(&session);
+        if st.finished.insert(session) {
+            st.finished_order.push_back(session);
+            while st.finished_order.len() > FINISHED_MEMORY {
+                if let Some(old) = st.finished_order.pop_front() {
+                    st.finished.remove(&old);
+                }
+            }
+        }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn fault_hit(&self, point: FaultPoint) -> bool {
+        let hit = *lock(&self.fault) == Some(point);
+        if hit {
+            tracing::warn!(party = %self.me, ?point, "fault injected: node stops");
+            self.stop.notify_waiters();
+            tokio::spawn(self.transport.clone().shutdown());
+        }
+        hit
+    }
+
+
+    /// Proposes `request` to its other participants and runs our part.
+    async fn propose(self: &Arc<Self>, request: Request) -> Result<SessionOutput, NodeError> {
+        let participants = request.participants().clone();
+        if !participants.contains(self.me) {
+            return Err(NodeError::InvalidRequest("this node must take part in the session it proposes".into()));
+        }
+        for p in participants.iter() {
+            if !self.identities.contains_key(&p) {
+                return Err(NodeError::InvalidRequest(format!("{p} is not a member of this cluster")));
+            }
+        }
+        let session = self.new_session_id()?;
+        let events = self.register(session).map_err(NodeError::InvalidRequest)?;
+        let others: Vec<PartyIndex> = participants.others(self.me).collect();
+        let result = async {
+            let machine_start = self.prepare(session, &request).map_err(NodeError::InvalidRequest)?;
+            tracing::info!(party = %self.me, session = %session, kind = request.kind(), "proposing session");
+            let proposal = Control::Propose(request.clone());
+            for p in &others {
+                send_control(&self.transport, *p, session, &proposal);
+            }
+            let role = Role::Proposer { pending: others.iter().copied().collect() };
+            machine_start.run(self, events, role, &others).await
+        }
+        .await;
+        self.unregister(session);
+        self.finish(session, &request, result)
+    }
+
+    /// Answers a proposal from `from`.
+    async fn join(self: Arc<Self>, from: PartyIndex, session: SessionId, request: Request) {
+        let participants = request.participants().clone();
+        let refuse = |reason: String| {
+            tracing::info!(party = %self.me, session = %session, proposer = %from, %reason, "refusing session");
+            send_control(&self.transport, from, session, &Control::Refuse(reason));
+        };
+        if !participants.contains(self.me) || !participants.contains(from) {
+            return refuse("the proposer and this node must both be participants".into());
+        }
+        let events = match self.register(session) {
+            Ok(rx) => rx,
+            Err(reason) => return refuse(reason),
+        };
+        let machine_start = match self.prepare(session, &request) {
+            Ok(m) => m,
+            Err(reason) => {
+                self.unregister(session);
+                return refuse(reason);
+            }
+        };
+        send_control(&self.transport, from, session, &Control::Accept);
+        tracing::info!(party = %self.me, session = %session, proposer = %from, kind = request.kind(), "joined session");
+        #[cfg(feature = "fault-injection")]
+        if self.fault_hit(FaultPoint::AfterAccept) {
+            return;
+        }
+        let others: Vec<PartyIndex> = participants.others(self.me).collect();
+        let result = machine_start.run(&self, events, Role::Participant { proposer: from }, &others).await;
+        self.unregister(session);
+        let _ = self.finish(session, &request, result);
+    }
+
+    /// Commits a session's output (already stored by the runner) and updates our view.
+    fn finish(
+        &self,
+        session: SessionId,
+        request: &Request,
+        result: Result<SessionOutput, NodeError>,
+    ) -> Result<SessionOutput, NodeError> {
+        match &result {
+            Ok(out) => {
+                if let SessionOutput::Key(info) = out {
+                    lock(&self.state).keys.insert(info.key_id, info.clone());
+                }
+                tracing::info!(party = %self.me, session = %session, kind = request.kind(), "session finished");
+            }
+            Err(e) => {
+                let silent: Vec<PartyIndex> = e
+                    .culprits()
+                    .iter()
+                    .filter(|c| matches!(c.fault, conclave_protocol::Fault::Silent))
+                    .map(|c| c.party)
+                    .collect();
+                if !silent.is_empty() {
+                    let until = Instant::now() + SILENT_PENALTY;
+                    let mut st = lock(&self.state);
+                    for p in silent {
+                        st.silent.insert(p, until);
+                    }
+                }
+                tracing::warn!(party = %self.me, session = %session, kind = request.kind(), error = %e, "session failed");
+            }
+        }
+        result
+    }
+
+    /// Checks a request against what this node holds and builds our machine for it. Consumes a
+    /// pooled presignature durably (it is never usable again, whatever happens next).
+    fn prepare(&self, session: SessionId, request: &Request) -> Result<MachineStart, String> {
+        let cfg = self.machine_config(session, request.participants())?;
+        let mut rng = rand_chacha::ChaCha20Rng::from_rng(OsRng).map_err(|_| "system randomness unavailable")?;
+        use rand_chacha::rand_core::SeedableRng;
+        match request {
+            Request::Keygen { scheme, threshold, parties } => {
+                if *threshold == 0 || usize::from(*threshold) > parties.len() {
+                    return Err(format!("threshold {threshold} is not in 1..={}", parties.len()));
+                }
+                Ok(match scheme {
+                    Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340 => {
+                        MachineStart::Keygen(*scheme, KeygenMachine::K256(start_dkg(cfg, *threshold, &mut rng)?))
+                    }
+                    Scheme::EcdsaP256 => MachineStart::Keygen(*scheme, KeygenMachine::P256(start_dkg(cfg, *threshold, &mut rng)?)),
+                    Scheme::Ed25519 => MachineStart::Keygen(*scheme, KeygenMachine::Ed(start_dkg(cfg, *threshold, &mut rng)?)),
+                })
+            }
+            Request::AuxInfo { parties } => {
+                let dk = self.paillier_key()?;
+                let m = aux_info::start(cfg, dk, &mut rng).map_err(|e| e.to_string())?;
+                Ok(MachineStart::Aux(parties.clone(), Box::new(m)))
+            }
+            Request::Presign { key_id, signers } => {
+                let key = self.check_signing(key_id, signers, true)?;
+                let aux = self.load_aux(&key.parties)?;
+                let path = DerivationPath::root();
+                Ok(match key.scheme {
+                    Scheme::EcdsaSecp256k1 => MachineStart::Presign(*key_id, signers.clone(), PresignMachine::K256(
+                        presign::start::<Secp256k1>(cfg, &self.load_share(key_id)?, aux, &path, &mut rng).map_err(|e| e.to_string())?,
+                    )),
+                    Scheme::EcdsaP256 => MachineStart::Presign(*key_id, signers.clone(), PresignMachine::P256(
+                        presign::start::<P256>(cfg, &self.load_share(key_id)?, aux, &path, &mut rng).map_err(|e| e.to_string())?,
+                    )),
+                    _ => return Err("not an ECDSA key".into()),
+                })
+            }
+            Request::SignEcdsa { key_id, signers, path, data, presignature } => {
+                let key = self.check_signing(key_id, signers, true)?;
+                let signed = data.to_signed_data();
+                let sign_machine = match presignature {
+                    Some(ps) => {
+                        if !path.is_empty() || matches!(data, EcdsaData::Digest(_)) {
+                            return Err("a pooled presignature signs a message at the root path only".into());
+                        }
+                        let id = presignature_id(key_id, signers, ps);
+                        let record = self
+                            .store
+                            .take(RecordKind::Presignature, &id)
+                            .map_err(|e| format!("store: {e}"))?
+                            .ok_or("presignature unavailable (unknown or already used)")?;
+                        #[cfg(feature = "fault-injection")]
+                        if self.fault_hit(FaultPoint::AfterPresignatureTaken) {
+                            return Err("node stopped".into());
+                        }
+                        match key.scheme {
+                            Scheme::EcdsaSecp256k1 => SignMachine::K256Pooled(start_pooled::<Secp256k1>(cfg, &record, &signed, &mut rng)?),
+                            Scheme::EcdsaP256 => SignMachine::P256Pooled(start_pooled::<P256>(cfg, &record, &signed, &mut rng)?),
+                            _ => return Err("not an ECDSA key".into()),
+                        }
+                    }
+                    None => {
+                        let aux = self.load_aux(&key.parties)?;
+                        let path = Request::derivation_path(path)?;
+                        match key.scheme {
+                            Scheme::EcdsaSecp256k1 => SignMachine::K256(
+                                sign::start_interactive::<Secp256k1>(cfg, &self.load_share(key_id)?, aux, &path, signed, &mut rng)
+                                    .map_err(|e| e.to_string())?,
+                            ),
+                            Scheme::EcdsaP256 => SignMachine::P256(
+                                sign::start_interactive::<P256>(cfg, &self.load_share(key_id)?, aux, &path, signed, &mut rng)
+                                    .map_err(|e| e.to_string())?,
+                            ),
+                            _ => return Err("not an ECDSA key".into()),
+                        }
+                    }
+                };
+                Ok(MachineStart::SignEcdsa(key.scheme, *key_id, signers.clone(), sign_machine))
+            }
+            Request::SignSchnorr { key_id, signers, message, taproot } => {
+                let key = self.check_signing(key_id, signers, false)?;
+                let req = match taproot {
+                    None => SignRequest::new(message.clone()),
+                    Some(root) if key.scheme == Scheme::SchnorrBip340 => SignRequest::taproot(message.clone(), *root),
+                    Some(_) => return Err("a Taproot tweak needs a schnorr-bip340 key".into()),
+                };
+                let m = match key.scheme {
+                    Scheme::Ed25519 => SchnorrMachine::Ed(
+                        conclave_frost::start::<conclave_frost::Ed25519>(cfg, &self.load_share(key_id)?, &req, &mut rng)
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    Scheme::FrostSecp256k1 => SchnorrMachine::K256(
+                        conclave_frost::start::<conclave_frost::Secp256k1>(cfg, &self.load_share(key_id)?, &req, &mut rng)
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    Scheme::SchnorrBip340 => SchnorrMachine::Bip340(
+                        conclave_frost::start::<conclave_frost::Bip340>(cfg, &self.load_share(key_id)?, &req, &mut rng)
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    _ => return Err("not a Schnorr key".into()),
+                };
+                Ok(MachineStart::SignSchnorr(key.scheme, *key_id, signers.clone(), m))
+            }
+        }
+    }
+
+    fn check_signing(&self, key_id: &KeyId, signers: &PartySet, ecdsa: bool) -> Result<KeyInfo, String> {
+        let key = lock(&self.state).keys.get(key_id).cloned().ok_or_else(|| format!("no share of key {key_id}"))?;
+        if key.scheme.is_ecdsa() != ecdsa {
+            return Err(format!("key {key_id} is a {} key", key.scheme));
+        }
+        if signers.len() < usize::from(key.threshold) || signers.iter().any(|p| !key.parties.contains(p)) {
+            return Err(format!("signers must be at least {} of the key's parties", key.threshold));
+        }
+        Ok(key)
+    }
+
+    fn store_key<C: Curve>(&self, scheme: Scheme, share: &KeyShare<C>) -> Result<KeyInfo, NodeError> {
+        let mut record = Zeroizing::new(vec![scheme.record_tag()]);
+        record.extend_from_slice(&share.to_record());
+        #[cfg(feature = "fault-injection")]
+        if self.fault_hit(FaultPoint::BeforeKeyShareStored) {
+            return Err(NodeError::ShuttingDown);
+        }
+        self.store.insert(RecordKind::KeyShare, &share.key_id().0, &record)?;
+        #[cfg(feature = "fault-injection")]
+        if self.fault_hit(FaultPoint::AfterKeyShareStored) {
+            return Err(NodeError::ShuttingDown);
+        }
+        Ok(key_info(scheme, share))
+    }
+}
+
+fn decode_share<C: Curve>(bytes: &[u8]) -> Result<KeyShare<C>, NodeError> {
+    KeyShare::<C>::from_record(bytes).map_err(|e| NodeError::Store(format!("key share record: {e}")))
+}
+
+fn key_info<C: Curve>(scheme: Scheme, share: &KeyShare<C>) -> KeyInfo {
+    let public = share.public();
+    KeyInfo {
+        key_id: share.key_id(),
+        scheme,
+        threshold: public.threshold,
+        parties: public.parties.clone(),
+        public_key: C::encode_point(&public.public_key),
+        chain_code: public.chain_code,
+    }
+}
+
+fn start_dkg<C: Curve>(
+    cfg: MachineConfig,
+    threshold: u16,
+    rng: &mut rand_chacha::ChaCha20Rng,
+) -> Result<conclave_protocol::Machine<dkg::Dkg<C>>, String> {
+    dkg::start::<C>(cfg, threshold, rng).map_err(|e| e.to_string())
+}
+
+fn start_pooled<C: ThresholdCurve>(
+    cfg: MachineConfig,
+    record: &[u8],
+    data: &conclave_ecdsa::SignedData,
+    rng: &mut rand_chacha::ChaCha20Rng,
+) -> Result<conclave_protocol::Machine<sign::Sign<C>>, String> {
+    let ps = Presignature::<C>::from_record(record).map_err(|e| format!("presignature record: {e}"))?;
+    sign::start::<C>(cfg, ps, data, rng).map_err(|e| e.to_string())
+}
+
+#[allow(clippy::large_enum_variant)] // built once per session and moved into its task
+enum KeygenMachine {
+    K256(conclave_protocol::Machine<dkg::Dkg<Secp256k1>>),
+    P256(conclave_protocol::Machine<dkg::Dkg<P256>>),
+    Ed(conclave_protocol::Machine<dkg::Dkg<Ed25519>>),
+}
+
+#[allow(clippy::large_enum_variant)] // built once per session and moved into its task
+enum PresignMachine {
+    K256(conclave_protocol::Machine<presign::Presign<Secp256k1>>),
+    P256(conclave_protocol::Machine<presign::Presign<P256>>),
+}
+
+#[allow(clippy::large_enum_variant)] // built once per session and moved into its task
+enum SignMachine {
+    K256(conclave_protocol::Machine<sign::Interactive<Secp256k1>>),
+    P256(conclave_protocol::Machine<sign::Interactive<P256>>),
+    K256Pooled(conclave_protocol::Machine<sign::Sign<Secp256k1>>),
+    P256Pooled(conclave_protocol::Machine<sign::Sign<P256>>),
+}
+
+#[allow(clippy::large_enum_variant)] // built once per session and moved into its task
+enum SchnorrMachine {
+    Ed(conclave_protocol::Machine<conclave_frost::Signing<conclave_frost::Ed25519>>),
+    K256(conclave_protocol::Machine<conclave_frost::Signing<conclave_frost::Secp256k1>>),
+    Bip340(conclave_protocol::Machine<conclave_frost::Signing<conclave_frost::Bip340>>),
+}
+
+/// A started machine and what to do with its output.
+#[allow(clippy::large_enum_variant)] // built once per session and moved into its task
+enum MachineStart {
+    Keygen(Scheme, KeygenMachine),
+    Aux(PartySet, Box<conclave_protocol::Machine<aux_info::AuxInfoProtocol>>),
+    Presign(KeyId, PartySet, PresignMachine),
+    SignEcdsa(Scheme, KeyId, PartySet, SignMachine),
+    SignSchnorr(Scheme, KeyId, PartySet, SchnorrMachine),
+}
+
+impl MachineStart {
+    async fn run(
+        self,
+        inner: &Arc<Inner>,
+        events: mpsc::Receiver<SessionEvent>,
+        role: Role,
+        others: &[PartyIndex],
+    ) -> Result<SessionOutput, NodeError> {
+        let t = &inner.transport;
+        let timeout = inner.timeouts.round;
+        match self {
+            MachineStart::Keygen(scheme, m) => {
+                let info = match m {
+                    KeygenMachine::K256(m) => inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?,
+                    KeygenMachine::P256(m) => inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?,
+                    KeygenMachine::Ed(m) => inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?,
+                };
+                Ok(SessionOutput::Key(info))
+            }
+            MachineStart::Aux(parties, m) => {
+                let aux = drive(*m, t, events, role, others, timeout).await?;
+                inner.store.put(RecordKind::AuxInfo, &aux_id(&parties), &aux.to_record())?;
+                Ok(SessionOutput::AuxInfo)
+            }
+            MachineStart::Presign(key_id, signers, m) => {
+                let (session, record) = match m {
+                    PresignMachine::K256(m) => {
+                        let ps = drive(m, t, events, role, others, timeout).await?;
+                        (ps.session(), ps.into_record())
+                    }
+                    PresignMachine::P256(m) => {
+                        let ps = drive(m, t, events, role, others, timeout).await?;
+                        (ps.session(), ps.into_record())
+                    }
+                };
+                inner.store.insert(RecordKind::Presignature, &presignature_id(&key_id, &signers, &session.0), &record)?;
+                Ok(SessionOutput::Presignature)
+            }
+            MachineStart::SignEcdsa(scheme, key_id, signers, m) => {
+                let out = match m {
+                    SignMachine::K256(m) => ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?),
+                    SignMachine::P256(m) => ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?),
+                    SignMachine::K256Pooled(m) => {
+                        ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?)
+                    }
+                    SignMachine::P256Pooled(m) => {
+                        ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?)
+                    }
+                };
+                Ok(SessionOutput::Signature(out))
+            }
+            MachineStart::SignSchnorr(scheme, key_id, signers, m) => {
+                let sig: ThresholdSignature = match m {
+                    SchnorrMachine::Ed(m) => drive(m, t, events, role, others, timeout).await?,
+                    SchnorrMachine::K256(m) => drive(m, t, events, role, others, timeout).await?,
+                    SchnorrMachine::Bip340(m) => drive(m, t, events, role, others, timeout).await?,
+                };
+                Ok(SessionOutput::Signature(SignatureOutput {
+                    scheme,
+                    key_id,
+                    signers,
+                    public_key: sig.public_key,
+                    signature: sig.signature,
+                    der: None,
+                    recovery_id: None,
+                    digest: None,
+                }))
+            }
+        }
+    }
+}
+
+fn ecdsa_output<C: ThresholdCurve>(
+    scheme: Scheme,
+    key_id: KeyId,
+    signers: PartySet,
+    sig: EcdsaSignature<C>,
+) -> SignatureOutput {
+    SignatureOutput {
+        scheme,
+        key_id,
+        signers,
+        public_key: C::encode_point(&sig.public_key),
+        signature: sig.signature.to_bytes(),
+        der: Some(sig.signature.to_der()),
+        recovery_id: Some(sig.recovery_id),
+        digest: Some(sig.digest),
+    }
+}
+
+/// Routes every inbound frame.
+async fn dispatch(inner: Arc<Inner>, mut inbound: mpsc::Receiver<Inbound>) {
+    loop {
+        let msg = tokio::select! {
+            m = inbound.recv() => m,
+            _ = inner.stop.notified() => None,
+        };
+        let Some(msg) = msg else { break };
+        let from = msg.from;
+        let session = msg.frame.session;
+        let target = {
+            let mut st = lock(&inner.state);
+            st.silent.remove(&from);
+            st.sessions.get(&session).cloned()
+        };
+        match msg.frame.channel {
+            Channel::Protocol => match target {
+                Some(tx) => {
+                    let _ = tx.send(SessionEvent::Message(from, msg.frame.payload)).await;
+                }
+                None => {
+                    let mut st = lock(&inner.state);
+                    if !st.finished.contains(&session) && !st.early.push(msg) {
+                        tracing::debug!(peer = %from, session = %session, "early frame dropped (buffer full)");
+                    }
+                }
+            },
+            Channel::Control => match Control::from_bytes(&msg.frame.payload) {
+                Ok(Control::Propose(request)) => {
+                    tokio::spawn(inner.clone().join(from, session, request));
+                }
+                Ok(other) => match target {
+                    Some(tx) => {
+                        let _ = tx.send(SessionEvent::Control(from, other)).await;
+                    }
+                    None => {
+                        // A cancel can overtake the proposal's processing: hold it like a
+                        // protocol frame so the session sees it when it starts.
+                        let mut st = lock(&inner.state);
+                        if !st.finished.contains(&session) {
+                            let _ = st.early.push(msg);
+                        }
+                    }
+                },
+                Err(_) => tracing::debug!(peer = %from, "undecodable control message dropped"),
+            },
+        }
+    }
+}
+
+/// Keeps the presignature pools and the prime pool filled.
+async fn background(inner: Arc<Inner>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = inner.stop.notified() => return,
+        }
+        if inner.presign_pool > 0 {
+            refill_presignatures(&inner);
+        }
+        if inner.prime_pool > 0 {
+            let have = inner.load_prime_pool().map(|p| p.len()).unwrap_or(usize::MAX);
+            if have < inner.prime_pool {
+                let i = inner.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    let threads = std::thread::available_parallelism().unwrap_or(std::num::NonZeroUsize::MIN);
+                    if let Ok(p) = conclave_paillier::generate_safe_prime(&mut OsRng, PRIME_BITS, threads) {
+                        let _guard = lock(&i.primes);
+                        if let Ok(mut pool) = i.load_prime_pool() {
+                            if pool.push(p).is_ok() {
+                                let _ = i.store.put(RecordKind::KeyMeta, PRIME_POOL_ID, &pool.to_bytes());
+                            }
+                        }
+                    }
+                })
+                .await;
+            }
+        }
+    }
+}
+
+fn refill_presignatures(inner: &Arc<Inner>) {
+    let keys: Vec<KeyInfo> = lock(&inner.state).keys.values().filter(|k| k.scheme.is_ecdsa()).cloned().collect();
+    for key in keys {
+        let Ok(signers) = pool_signers(&key) else { continue };
+        // The pool of a key is refilled by the first party of its signer set.
+        if signers.iter().next() != Some(inner.me) || inner.load_aux(&key.parties).is_err() {
+            continue;
+        }
+        let mut prefix = key.key_id.0.to_vec();
+        prefix.extend_from_slice(&signers_digest(&signers));
+        let have = inner.store.list(RecordKind::Presignature, &prefix).map(|v| v.len()).unwrap_or(usize::MAX);
+        if have >= inner.presign_pool || !lock(&inner.state).refilling.insert(key.key_id) {
+            continue;
+        }
+        let i = inner.clone();
+        tokio::spawn(async move {
+            let r = i.propose(Request::Presign { key_id: key.key_id, signers }).await;
+            if let Err(e) = r {
+                tracing::warn!(party = %i.me, key = %key.key_id, error = %e, "presignature refill failed");
+            }
+            lock(&i.state).refilling.remove(&key.key_id);
+        });
+    }
+}
+
+impl Scheme {
+    fn record_tag(self) -> u8 {
+        match self {
+            Scheme::EcdsaSecp256k1 => 1,
+            Scheme::EcdsaP256 => 2,
+            Scheme::Ed25519 => 3,
+            Scheme::FrostSecp256k1 => 4,
+            Scheme::SchnorrBip340 => 5,
+        }
+    }
+
+    fn from_record_tag(t: u8) -> Option<Self> {
+        Scheme::ALL.into_iter().find(|s| s.record_tag() == t)
+    }
+}

@@ -1,0 +1,151 @@
+//! The one driver of every protocol in the node: feeds a [`StateMachine`] the messages routed to
+//! its session, sends what it produces, and turns a passed round deadline into `Silent`
+//! culprits. Heavy steps (proof verification, Paillier work) run on tokio's blocking pool.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use conclave_protocol::{PartyIndex, RoundId, SessionId, StateMachine};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use rand_core::OsRng;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::error::NodeError;
+use crate::request::Control;
+use crate::transport::{Channel, Frame, Transport};
+
+/// What the dispatcher routes to a running session.
+#[derive(Debug)]
+pub(crate) enum SessionEvent {
+    /// A protocol message from an authenticated peer.
+    Message(PartyIndex, Vec<u8>),
+    /// A control message about this session from an authenticated peer.
+    Control(PartyIndex, Control),
+}
+
+/// How a session relates to its proposal.
+#[derive(Debug)]
+pub(crate) enum Role {
+    /// We proposed it: every other participant must accept; a refusal cancels it for everyone.
+    Proposer { pending: BTreeSet<PartyIndex> },
+    /// We joined `proposer`'s session: its cancellation ends ours.
+    Participant { proposer: PartyIndex },
+}
+
+/// Runs `machine` to its end.
+pub(crate) async fn drive<M>(
+    mut machine: M,
+    transport: &Transport,
+    mut events: mpsc::Receiver<SessionEvent>,
+    mut role: Role,
+    others: &[PartyIndex],
+    round_timeout: Duration,
+) -> Result<M::Output, NodeError>
+where
+    M: StateMachine + Send + 'static,
+    M::Output: Send + 'static,
+{
+    let session = machine.session();
+    let mut rng = ChaCha20Rng::from_rng(OsRng).map_err(|_| NodeError::Bug("system randomness unavailable"))?;
+    let mut round = machine.current_round();
+    let mut deadline = Instant::now() + round_timeout;
+    loop {
+        send_outgoing(&mut machine, transport, session, others);
+        if machine.is_finished() {
+            return match machine.take_output() {
+                Some(Ok(out)) => Ok(out),
+                Some(Err(e)) => Err(NodeError::from_protocol(e)),
+                None => Err(NodeError::Bug("finished machine without output")),
+            };
+        }
+        let now_round = machine.current_round();
+        if now_round != round {
+            round = now_round;
+            deadline = Instant::now() + round_timeout;
+        }
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(SessionEvent::Message(from, bytes)) => {
+                    let mut child = ChaCha20Rng::from_rng(&mut rng).map_err(|_| NodeError::Bug("rng"))?;
+                    machine = tokio::task::spawn_blocking(move || {
+                        machine.handle(&mut child, from, &bytes);
+                        machine
+                    })
+                    .await
+                    .map_err(|_| NodeError::Bug("protocol step panicked"))?;
+                }
+                Some(SessionEvent::Control(from, msg)) => {
+                    if let Some(err) = on_control(&mut role, from, msg) {
+                        if let Role::Proposer { .. } = role {
+                            let msg = Control::Cancel(err.to_string());
+                            for p in others {
+                                send_control(transport, *p, session, &msg);
+                            }
+                        }
+                        return Err(err);
+                    }
+                }
+                None => return Err(NodeError::ShuttingDown),
+            },
+            _ = tokio::time::sleep_until(deadline) => {
+                machine = tokio::task::spawn_blocking(move || {
+                    machine.timeout();
+                    machine
+                })
+                .await
+                .map_err(|_| NodeError::Bug("protocol timeout step panicked"))?;
+                if !machine.is_finished() {
+                    // The machine had nothing to blame (nobody awaited): give it one more round.
+                    deadline = Instant::now() + round_timeout;
+                }
+            }
+        }
+    }
+}
+
+/// Applies a control message; `Some(error)` ends the session.
+fn on_control(role: &mut Role, from: PartyIndex, msg: Control) -> Option<NodeError> {
+    match (role, msg) {
+        (Role::Proposer { pending }, Control::Accept) => {
+            pending.remove(&from);
+            None
+        }
+        (Role::Proposer { pending }, Control::Refuse(reason)) if pending.contains(&from) => {
+            Some(NodeError::Refused { party: from, reason })
+        }
+        (Role::Participant { proposer }, Control::Cancel(reason)) if *proposer == from => {
+            Some(NodeError::Cancelled { by: from, reason })
+        }
+        // Anything else (a late accept, a cancel from a non-proposer, a second proposal) is
+        // ignored: it cannot change a session's outcome.
+        _ => None,
+    }
+}
+
+/// Sends one control message.
+pub(crate) fn send_control(transport: &Transport, to: PartyIndex, session: SessionId, msg: &Control) {
+    let frame = Frame { channel: Channel::Control, session, round: 0, payload: msg.to_bytes() };
+    if let Err(e) = transport.send(to, frame) {
+        tracing::warn!(session = %session, peer = %to, error = %e, "control message not queued");
+    }
+}
+
+fn send_outgoing<M: StateMachine>(machine: &mut M, transport: &Transport, session: SessionId, others: &[PartyIndex]) {
+    let round: RoundId = machine.current_round();
+    for out in machine.take_outgoing() {
+        let targets: Vec<PartyIndex> = match out.to {
+            Some(p) => vec![p],
+            None => others.to_vec(),
+        };
+        for to in targets {
+            let frame = Frame { channel: Channel::Protocol, session, round: round.0, payload: out.bytes.clone() };
+            if let Err(e) = transport.send(to, frame) {
+                // The peer will be blamed as silent by the others if this loses its message;
+                // that is the transport's failure, logged here.
+                tracing::warn!(session = %session, peer = %to, error = %e, "protocol message not queued");
+            }
+        }
+    }
+}

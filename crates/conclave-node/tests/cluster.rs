@@ -1,0 +1,173 @@
+//! A loopback cluster of three separate node instances over real TLS: key generation and
+//! signing with every scheme, a restart that signs with the stored share, a node that stops
+//! mid-session, crash points of signing and key generation, and a flooding peer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::time::Duration;
+
+use conclave_ecdsa::HashName;
+use conclave_node::{FaultPoint, NodeError, Scheme, SignData};
+use conclave_protocol::{Fault, PartyIndex, PartySet};
+
+fn set(v: &[u16]) -> PartySet {
+    PartySet::new(v.iter().map(|i| PartyIndex(*i))).unwrap()
+}
+
+fn data_for(scheme: Scheme, message: &[u8]) -> SignData {
+    match scheme {
+        Scheme::EcdsaSecp256k1 | Scheme::EcdsaP256 => {
+            SignData::Message { hash: HashName::Sha256, message: message.to_vec() }
+        }
+        _ => SignData::Schnorr { message: message.to_vec(), taproot: None },
+    }
+}
+
+/// Every scheme: keygen (2-of-3), sign, restart a node, sign again with its stored share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keygen_and_sign_every_scheme_then_restart() {
+    let mut cluster = common::start(3, 300, 0).await;
+    cluster.preload_primes(0);
+    let mut keys = Vec::new();
+    for scheme in Scheme::ALL {
+        let key = cluster.node(0).keygen(scheme, 2, None).await.unwrap_or_else(|e| panic!("{scheme}: {e}"));
+        cluster.wait_for_key(&key.key_id).await;
+        for i in 1..3 {
+            assert_eq!(cluster.node(i).key(&key.key_id).as_ref(), Some(&key), "{scheme}: node {i} agrees");
+        }
+        let message = format!("conclave node test: {scheme}").into_bytes();
+        let sig = cluster.node(0).sign(&key.key_id, data_for(scheme, &message), &[], None).await.unwrap();
+        common::verify_externally(&sig, &message);
+        keys.push((scheme, key));
+    }
+    // A BIP-340 Taproot signature, by another proposer.
+    let (_, bip340) = keys.iter().find(|(s, _)| *s == Scheme::SchnorrBip340).unwrap();
+    let msg = [7u8; 32];
+    let sig = cluster
+        .node(2)
+        .sign(&bip340.key_id, SignData::Schnorr { message: msg.to_vec(), taproot: Some(None) }, &[], None)
+        .await
+        .unwrap();
+    common::verify_externally(&sig, &msg);
+    assert_ne!(sig.public_key, bip340.public_key[1..].to_vec(), "the tweaked output key differs from the group key");
+
+    // Restart node 1: it reloads its shares from the store and signs with node 2.
+    cluster.restart(1).await;
+    for (scheme, key) in &keys {
+        assert_eq!(cluster.node(1).key(&key.key_id).as_ref(), Some(key), "{scheme}: reloaded");
+        let message = format!("after restart: {scheme}").into_bytes();
+        let sig = cluster
+            .node(1)
+            .sign(&key.key_id, data_for(*scheme, &message), &[], Some(set(&[1, 2])))
+            .await
+            .unwrap_or_else(|e| panic!("{scheme} after restart: {e}"));
+        common::verify_externally(&sig, &message);
+    }
+    // ECDSA with a derivation path and with a caller's digest (interactive).
+    let (_, k1) = keys.iter().find(|(s, _)| *s == Scheme::EcdsaSecp256k1).unwrap();
+    let sig = cluster
+        .node(2)
+        .sign(&k1.key_id, data_for(Scheme::EcdsaSecp256k1, b"derived"), &[0, 7], None)
+        .await
+        .unwrap();
+    common::verify_externally(&sig, b"derived");
+    assert_ne!(sig.public_key, k1.public_key, "signed under the derived child key");
+    cluster.shutdown().await;
+}
+
+/// A node that accepts and then stops is named `Silent`; the next request is served by the
+/// remaining quorum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn node_stopped_mid_session_is_named_and_quorum_continues() {
+    let mut cluster = common::start(3, 3, 0).await;
+    let key = cluster.node(0).keygen(Scheme::Ed25519, 2, None).await.unwrap();
+    cluster.wait_for_key(&key.key_id).await;
+    cluster.node(1).inject_fault(FaultPoint::AfterAccept);
+    let err = cluster
+        .node(0)
+        .sign(&key.key_id, data_for(Scheme::Ed25519, b"m"), &[], Some(set(&[0, 1])))
+        .await
+        .unwrap_err();
+    let NodeError::Aborted(culprits) = &err else { panic!("expected an abort, got {err}") };
+    assert!(culprits.iter().all(|c| c.party == PartyIndex(1) && c.fault == Fault::Silent), "{err}");
+    assert!(!culprits.is_empty());
+    // Default signers now avoid node 1.
+    let sig = cluster.node(0).sign(&key.key_id, data_for(Scheme::Ed25519, b"next"), &[], None).await.unwrap();
+    assert_eq!(sig.signers, set(&[0, 2]));
+    common::verify_externally(&sig, b"next");
+    cluster.stop(1).await;
+    cluster.shutdown().await;
+}
+
+/// Crash points of key generation: a share stored before the crash survives the restart; a
+/// share not yet stored is absent (the key was never committed on that node).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keygen_crash_points() {
+    let mut cluster = common::start(3, 5, 0).await;
+    cluster.node(2).inject_fault(FaultPoint::AfterKeyShareStored);
+    let key = cluster.node(0).keygen(Scheme::SchnorrBip340, 2, None).await.unwrap();
+    common::wait_until(Duration::from_secs(30), || cluster.node(2).is_stopped()).await;
+    cluster.restart(2).await;
+    assert_eq!(cluster.node(2).key(&key.key_id).as_ref(), Some(&key), "the committed share survived");
+    let sig = cluster
+        .node(2)
+        .sign(&key.key_id, data_for(Scheme::SchnorrBip340, b"x"), &[], Some(set(&[0, 2])))
+        .await
+        .unwrap();
+    common::verify_externally(&sig, b"x");
+
+    cluster.node(1).inject_fault(FaultPoint::BeforeKeyShareStored);
+    let key2 = cluster.node(0).keygen(Scheme::SchnorrBip340, 2, None).await.unwrap();
+    common::wait_until(Duration::from_secs(30), || cluster.node(1).is_stopped()).await;
+    cluster.restart(1).await;
+    assert!(cluster.node(1).key(&key2.key_id).is_none(), "a share never stored is not reported");
+    // The other two still sign with it.
+    let sig = cluster
+        .node(0)
+        .sign(&key2.key_id, data_for(Scheme::SchnorrBip340, b"y"), &[], Some(set(&[0, 2])))
+        .await
+        .unwrap();
+    common::verify_externally(&sig, b"y");
+    cluster.shutdown().await;
+}
+
+/// The presignature pool: filled in the background, consumed durably before the partial
+/// signature leaves; a node crashing right after taking one never has it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn presignature_pool_and_crash_after_take() {
+    let mut cluster = common::start(3, 300, 1).await;
+    cluster.preload_primes(3);
+    let key = cluster.node(0).keygen(Scheme::EcdsaSecp256k1, 2, None).await.unwrap();
+    cluster.wait_for_key(&key.key_id).await;
+    // Node 0 refills the pool of signer set {0, 1}.
+    common::wait_until(Duration::from_secs(240), || {
+        cluster.node(0).presignatures(&key.key_id).unwrap() == 1 && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
+    })
+    .await;
+    let sig = cluster.node(0).sign(&key.key_id, data_for(Scheme::EcdsaSecp256k1, b"pooled"), &[], None).await.unwrap();
+    common::verify_externally(&sig, b"pooled");
+    // The pool refills; then node 1 crashes right after taking the next one.
+    common::wait_until(Duration::from_secs(240), || {
+        cluster.node(0).presignatures(&key.key_id).unwrap() == 1 && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
+    })
+    .await;
+    cluster.node(1).inject_fault(FaultPoint::AfterPresignatureTaken);
+    let err = cluster
+        .node(0)
+        .sign(&key.key_id, data_for(Scheme::EcdsaSecp256k1, b"crash"), &[], Some(set(&[0, 1])))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NodeError::Aborted(_) | NodeError::Refused { .. }), "{err}");
+    cluster.restart(1).await;
+    assert_eq!(cluster.node(1).presignatures(&key.key_id).unwrap(), 0, "the taken presignature is gone for good");
+    // Signing goes on (interactive with node 2, or a fresh pooled one).
+    let sig = cluster
+        .node(0)
+        .sign(&key.key_id, data_for(Scheme::EcdsaSecp256k1, b"after"), &[], Some(set(&[0, 2])))
+        .await
+        .unwrap();
+    common::verify_externally(&sig, b"after");
+    cluster.shutdown().await;
+}
