@@ -1,6 +1,7 @@
 //! `conclave`: the command-line entry point.
 
 mod demo;
+mod node_cmd;
 
 use std::process::ExitCode;
 
@@ -18,12 +19,18 @@ struct Cli {
 enum Command {
     /// Run a local in-process group: generate keys with no dealer on every curve and check them.
     Demo(demo::DemoArgs),
+    /// Run a node of a cluster (peer transport, session manager, encrypted store).
+    Node(node_cmd::NodeArgs),
+    /// Create a new node's identity key, TLS certificate, master key and configuration.
+    InitNode(node_cmd::InitArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Node(args) => node_cmd::run(&args),
+        Command::InitNode(args) => node_cmd::init(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
