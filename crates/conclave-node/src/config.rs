@@ -122,7 +122,11 @@ struct RawTimeouts {
 
 impl Default for RawTimeouts {
     fn default() -> Self {
-        Self { round_secs: default_round_secs(), proposal_secs: default_proposal_secs(), connect_secs: default_connect_secs() }
+        Self {
+            round_secs: default_round_secs(),
+            proposal_secs: default_proposal_secs(),
+            connect_secs: default_connect_secs(),
+        }
     }
 }
 
@@ -346,7 +350,9 @@ impl NodeConfig {
             return Err(invalid("parties", "a cluster needs at least two parties"));
         }
         let t = raw.timeouts;
-        for (name, v) in [("round_secs", t.round_secs), ("proposal_secs", t.proposal_secs), ("connect_secs", t.connect_secs)] {
+        for (name, v) in
+            [("round_secs", t.round_secs), ("proposal_secs", t.proposal_secs), ("connect_secs", t.connect_secs)]
+        {
             if v == 0 || v > 86_400 {
                 return Err(invalid(format!("timeouts.{name}"), "must be between 1 and 86400 seconds"));
             }

@@ -14,11 +14,12 @@ use conclave_ecdsa::hd::DerivationPath;
 use conclave_ecdsa::presign::ThresholdCurve;
 use conclave_ecdsa::{presign, sign, AuxInfo, EcdsaSignature, Presignature};
 use conclave_frost::{SignRequest, ThresholdSignature};
-use conclave_keygen::{aux_info, dkg, KeyId, KeyShare};
+use conclave_keygen::reshare::{self, ReshareInput, ReshareOutput, ReshareParams};
+use conclave_keygen::{aux_info, dkg, KeyId, KeyShare, PublicKeyShare};
 use conclave_math::{Curve, Ed25519, Secp256k1, P256};
 use conclave_paillier::{DecryptionKey, PrimePool};
 use conclave_protocol::{IdentityKey, IdentityPublicKey, MachineConfig, PartyIndex, PartySet, SessionId};
-use conclave_store::{MasterKey, RecordKind, RedbStore, Store};
+use conclave_store::{MasterKey, Op, RecordKind, RedbStore, Store};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, Notify};
@@ -90,6 +91,14 @@ pub enum SessionOutput {
     Presignature,
     /// A signature.
     Signature(SignatureOutput),
+    /// A reshare committed (every party confirmed): the old key's share, if we held one, is
+    /// retired; `new_key` is our share of the new sharing if we are in the new group.
+    Reshared {
+        /// The old key.
+        old_key_id: KeyId,
+        /// The new sharing (same public key), if we are in the new group.
+        new_key: Option<KeyInfo>,
+    },
 }
 
 /// Where a test stops a node abruptly, right after (or before) a persistence point.
@@ -306,7 +315,12 @@ impl Node {
 
     /// Generates a key with `parties` (default: the whole cluster); for ECDSA also runs aux-info
     /// for the party set if this node has none for it.
-    pub async fn keygen(&self, scheme: Scheme, threshold: u16, parties: Option<PartySet>) -> Result<KeyInfo, NodeError> {
+    pub async fn keygen(
+        &self,
+        scheme: Scheme,
+        threshold: u16,
+        parties: Option<PartySet>,
+    ) -> Result<KeyInfo, NodeError> {
         let parties = match parties {
             Some(p) => p,
             None => PartySet::new(self.inner.identities.keys().copied())
@@ -349,8 +363,7 @@ impl Node {
         let request = match (key.scheme.is_ecdsa(), data) {
             (true, SignData::Message { hash, message }) => {
                 let data = EcdsaData::Message { hash, message };
-                let presignature =
-                    if path.is_empty() { self.inner.pooled_presignature(&key, &signers)? } else { None };
+                let presignature = if path.is_empty() { self.inner.pooled_presignature(&key, &signers)? } else { None };
                 Request::SignEcdsa { key_id: *key_id, signers, path: path.to_vec(), data, presignature }
             }
             (true, SignData::Digest(d)) => Request::SignEcdsa {
@@ -378,6 +391,50 @@ impl Node {
         }
     }
 
+    /// Hands `key_id` to `new_parties` with threshold `new_threshold` (same public key).
+    /// `old_signers` default to the key's holders, which all deal. For an ECDSA key, aux-info is
+    /// run for the new party set in the same operation if this node has none for it.
+    pub async fn reshare(
+        &self,
+        key_id: &KeyId,
+        new_parties: PartySet,
+        new_threshold: u16,
+        old_signers: Option<PartySet>,
+    ) -> Result<Option<KeyInfo>, NodeError> {
+        let key = self.inner.key_info(key_id)?;
+        let old_public = self.inner.public_record(&key).map_err(NodeError::Store)?;
+        let request = Request::Reshare {
+            scheme: key.scheme,
+            old_public,
+            old_signers: old_signers.unwrap_or_else(|| key.parties.clone()),
+            new_parties: new_parties.clone(),
+            new_threshold,
+        };
+        let new_key = match self.inner.propose(request).await? {
+            SessionOutput::Reshared { new_key, .. } => new_key,
+            _ => return Err(NodeError::Bug("reshare produced no hand-over")),
+        };
+        if key.scheme.is_ecdsa() && new_parties.contains(self.inner.me) && self.inner.load_aux(&new_parties).is_err() {
+            self.run_aux_info(new_parties).await?;
+        }
+        Ok(new_key)
+    }
+
+    /// Refreshes `key_id`: the same parties get fresh shares of the same key; for an ECDSA key
+    /// the party set's aux-info (Paillier keys) is refreshed in the same operation when
+    /// `with_aux` is set.
+    pub async fn refresh(&self, key_id: &KeyId, with_aux: bool) -> Result<KeyInfo, NodeError> {
+        let key = self.inner.key_info(key_id)?;
+        let new = self
+            .reshare(key_id, key.parties.clone(), key.threshold, None)
+            .await?
+            .ok_or(NodeError::Bug("refresh left us without a share"))?;
+        if with_aux && key.scheme.is_ecdsa() {
+            self.run_aux_info(key.parties.clone()).await?;
+        }
+        Ok(new)
+    }
+
     /// Stops the node: background tasks end, running sessions end with `ShuttingDown`, the
     /// transport closes. Everything committed stays in the store.
     pub async fn shutdown(mut self) {
@@ -396,8 +453,7 @@ const PRIME_POOL_ID: &[u8] = b"prime-pool";
 
 /// The signer set a key's presignature pool is kept for: its first `t` parties.
 fn pool_signers(key: &KeyInfo) -> Result<PartySet, NodeError> {
-    PartySet::new(key.parties.iter().take(usize::from(key.threshold)))
-        .map_err(|_| NodeError::Bug("pool signer set"))
+    PartySet::new(key.parties.iter().take(usize::from(key.threshold))).map_err(|_| NodeError::Bug("pool signer set"))
 }
 
 fn signers_digest(s: &PartySet) -> [u8; 8] {
@@ -443,7 +499,11 @@ impl Inner {
     }
 
     fn key_info(&self, key_id: &KeyId) -> Result<KeyInfo, NodeError> {
-        lock(&self.state).keys.get(key_id).cloned().ok_or_else(|| NodeError::InvalidRequest(format!("unknown key {key_id}")))
+        lock(&self.state)
+            .keys
+            .get(key_id)
+            .cloned()
+            .ok_or_else(|| NodeError::InvalidRequest(format!("unknown key {key_id}")))
     }
 
     fn load_keys(&self) -> Result<(), NodeError> {
@@ -515,8 +575,10 @@ impl Inner {
             None => {
                 tracing::info!(party = %self.me, "prime pool empty: generating two safe primes now");
                 let threads = std::thread::available_parallelism().unwrap_or(std::num::NonZeroUsize::MIN);
-                let p = conclave_paillier::generate_safe_prime(&mut OsRng, PRIME_BITS, threads).map_err(|e| e.to_string())?;
-                let q = conclave_paillier::generate_safe_prime(&mut OsRng, PRIME_BITS, threads).map_err(|e| e.to_string())?;
+                let p = conclave_paillier::generate_safe_prime(&mut OsRng, PRIME_BITS, threads)
+                    .map_err(|e| e.to_string())?;
+                let q = conclave_paillier::generate_safe_prime(&mut OsRng, PRIME_BITS, threads)
+                    .map_err(|e| e.to_string())?;
                 (p, q)
             }
         };
@@ -642,10 +704,9 @@ impl Inner {
         hit
     }
 
-
     /// Proposes `request` to its other participants and runs our part.
     async fn propose(self: &Arc<Self>, request: Request) -> Result<SessionOutput, NodeError> {
-        let participants = request.participants().clone();
+        let participants = request.participants();
         if !participants.contains(self.me) {
             return Err(NodeError::InvalidRequest("this node must take part in the session it proposes".into()));
         }
@@ -674,7 +735,7 @@ impl Inner {
 
     /// Answers a proposal from `from`.
     async fn join(self: Arc<Self>, from: PartyIndex, session: SessionId, request: Request) {
-        let participants = request.participants().clone();
+        let participants = request.participants();
         let refuse = |reason: String| {
             tracing::info!(party = %self.me, session = %session, proposer = %from, %reason, "refusing session");
             send_control(&self.transport, from, session, &Control::Refuse(reason));
@@ -742,7 +803,7 @@ impl Inner {
     /// Checks a request against what this node holds and builds our machine for it. Consumes a
     /// pooled presignature durably (it is never usable again, whatever happens next).
     fn prepare(&self, session: SessionId, request: &Request) -> Result<MachineStart, String> {
-        let cfg = self.machine_config(session, request.participants())?;
+        let cfg = self.machine_config(session, &request.participants())?;
         let mut rng = rand_chacha::ChaCha20Rng::from_rng(OsRng).map_err(|_| "system randomness unavailable")?;
         use rand_chacha::rand_core::SeedableRng;
         match request {
@@ -754,8 +815,12 @@ impl Inner {
                     Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340 => {
                         MachineStart::Keygen(*scheme, KeygenMachine::K256(start_dkg(cfg, *threshold, &mut rng)?))
                     }
-                    Scheme::EcdsaP256 => MachineStart::Keygen(*scheme, KeygenMachine::P256(start_dkg(cfg, *threshold, &mut rng)?)),
-                    Scheme::Ed25519 => MachineStart::Keygen(*scheme, KeygenMachine::Ed(start_dkg(cfg, *threshold, &mut rng)?)),
+                    Scheme::EcdsaP256 => {
+                        MachineStart::Keygen(*scheme, KeygenMachine::P256(start_dkg(cfg, *threshold, &mut rng)?))
+                    }
+                    Scheme::Ed25519 => {
+                        MachineStart::Keygen(*scheme, KeygenMachine::Ed(start_dkg(cfg, *threshold, &mut rng)?))
+                    }
                 })
             }
             Request::AuxInfo { parties } => {
@@ -768,12 +833,22 @@ impl Inner {
                 let aux = self.load_aux(&key.parties)?;
                 let path = DerivationPath::root();
                 Ok(match key.scheme {
-                    Scheme::EcdsaSecp256k1 => MachineStart::Presign(*key_id, signers.clone(), PresignMachine::K256(
-                        presign::start::<Secp256k1>(cfg, &self.load_share(key_id)?, aux, &path, &mut rng).map_err(|e| e.to_string())?,
-                    )),
-                    Scheme::EcdsaP256 => MachineStart::Presign(*key_id, signers.clone(), PresignMachine::P256(
-                        presign::start::<P256>(cfg, &self.load_share(key_id)?, aux, &path, &mut rng).map_err(|e| e.to_string())?,
-                    )),
+                    Scheme::EcdsaSecp256k1 => MachineStart::Presign(
+                        *key_id,
+                        signers.clone(),
+                        PresignMachine::K256(
+                            presign::start::<Secp256k1>(cfg, &self.load_share(key_id)?, aux, &path, &mut rng)
+                                .map_err(|e| e.to_string())?,
+                        ),
+                    ),
+                    Scheme::EcdsaP256 => MachineStart::Presign(
+                        *key_id,
+                        signers.clone(),
+                        PresignMachine::P256(
+                            presign::start::<P256>(cfg, &self.load_share(key_id)?, aux, &path, &mut rng)
+                                .map_err(|e| e.to_string())?,
+                        ),
+                    ),
                     _ => return Err("not an ECDSA key".into()),
                 })
             }
@@ -796,8 +871,12 @@ impl Inner {
                             return Err("node stopped".into());
                         }
                         match key.scheme {
-                            Scheme::EcdsaSecp256k1 => SignMachine::K256Pooled(start_pooled::<Secp256k1>(cfg, &record, &signed, &mut rng)?),
-                            Scheme::EcdsaP256 => SignMachine::P256Pooled(start_pooled::<P256>(cfg, &record, &signed, &mut rng)?),
+                            Scheme::EcdsaSecp256k1 => {
+                                SignMachine::K256Pooled(start_pooled::<Secp256k1>(cfg, &record, &signed, &mut rng)?)
+                            }
+                            Scheme::EcdsaP256 => {
+                                SignMachine::P256Pooled(start_pooled::<P256>(cfg, &record, &signed, &mut rng)?)
+                            }
                             _ => return Err("not an ECDSA key".into()),
                         }
                     }
@@ -806,18 +885,53 @@ impl Inner {
                         let path = Request::derivation_path(path)?;
                         match key.scheme {
                             Scheme::EcdsaSecp256k1 => SignMachine::K256(
-                                sign::start_interactive::<Secp256k1>(cfg, &self.load_share(key_id)?, aux, &path, signed, &mut rng)
-                                    .map_err(|e| e.to_string())?,
+                                sign::start_interactive::<Secp256k1>(
+                                    cfg,
+                                    &self.load_share(key_id)?,
+                                    aux,
+                                    &path,
+                                    signed,
+                                    &mut rng,
+                                )
+                                .map_err(|e| e.to_string())?,
                             ),
                             Scheme::EcdsaP256 => SignMachine::P256(
-                                sign::start_interactive::<P256>(cfg, &self.load_share(key_id)?, aux, &path, signed, &mut rng)
-                                    .map_err(|e| e.to_string())?,
+                                sign::start_interactive::<P256>(
+                                    cfg,
+                                    &self.load_share(key_id)?,
+                                    aux,
+                                    &path,
+                                    signed,
+                                    &mut rng,
+                                )
+                                .map_err(|e| e.to_string())?,
                             ),
                             _ => return Err("not an ECDSA key".into()),
                         }
                     }
                 };
                 Ok(MachineStart::SignEcdsa(key.scheme, *key_id, signers.clone(), sign_machine))
+            }
+            Request::Reshare { scheme, old_public, old_signers, new_parties, new_threshold } => {
+                let params = ReshareParams {
+                    old_signers: old_signers.clone(),
+                    new_parties: new_parties.clone(),
+                    new_threshold: *new_threshold,
+                };
+                Ok(match scheme {
+                    Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340 => MachineStart::Reshare(
+                        *scheme,
+                        ReshareMachine::K256(self.start_reshare::<Secp256k1>(cfg, &params, old_public, &mut rng)?),
+                    ),
+                    Scheme::EcdsaP256 => MachineStart::Reshare(
+                        *scheme,
+                        ReshareMachine::P256(self.start_reshare::<P256>(cfg, &params, old_public, &mut rng)?),
+                    ),
+                    Scheme::Ed25519 => MachineStart::Reshare(
+                        *scheme,
+                        ReshareMachine::Ed(self.start_reshare::<Ed25519>(cfg, &params, old_public, &mut rng)?),
+                    ),
+                })
             }
             Request::SignSchnorr { key_id, signers, message, taproot } => {
                 let key = self.check_signing(key_id, signers, false)?;
@@ -828,12 +942,22 @@ impl Inner {
                 };
                 let m = match key.scheme {
                     Scheme::Ed25519 => SchnorrMachine::Ed(
-                        conclave_frost::start::<conclave_frost::Ed25519>(cfg, &self.load_share(key_id)?, &req, &mut rng)
-                            .map_err(|e| e.to_string())?,
+                        conclave_frost::start::<conclave_frost::Ed25519>(
+                            cfg,
+                            &self.load_share(key_id)?,
+                            &req,
+                            &mut rng,
+                        )
+                        .map_err(|e| e.to_string())?,
                     ),
                     Scheme::FrostSecp256k1 => SchnorrMachine::K256(
-                        conclave_frost::start::<conclave_frost::Secp256k1>(cfg, &self.load_share(key_id)?, &req, &mut rng)
-                            .map_err(|e| e.to_string())?,
+                        conclave_frost::start::<conclave_frost::Secp256k1>(
+                            cfg,
+                            &self.load_share(key_id)?,
+                            &req,
+                            &mut rng,
+                        )
+                        .map_err(|e| e.to_string())?,
                     ),
                     Scheme::SchnorrBip340 => SchnorrMachine::Bip340(
                         conclave_frost::start::<conclave_frost::Bip340>(cfg, &self.load_share(key_id)?, &req, &mut rng)
@@ -844,6 +968,77 @@ impl Inner {
                 Ok(MachineStart::SignSchnorr(key.scheme, *key_id, signers.clone(), m))
             }
         }
+    }
+
+    /// The public record of a key we hold.
+    fn public_record(&self, key: &KeyInfo) -> Result<Vec<u8>, String> {
+        Ok(match key.scheme {
+            Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340 => {
+                self.load_share::<Secp256k1>(&key.key_id)?.public().to_record()
+            }
+            Scheme::EcdsaP256 => self.load_share::<P256>(&key.key_id)?.public().to_record(),
+            Scheme::Ed25519 => self.load_share::<Ed25519>(&key.key_id)?.public().to_record(),
+        })
+    }
+
+    /// Our part of a reshare: with our old share if we hold the key (its public data must be
+    /// the proposal's), else with the proposal's public data (we are joining).
+    fn start_reshare<C: Curve>(
+        &self,
+        cfg: MachineConfig,
+        params: &ReshareParams,
+        old_public: &[u8],
+        rng: &mut rand_chacha::ChaCha20Rng,
+    ) -> Result<conclave_protocol::Machine<reshare::Reshare<C>>, String> {
+        let public = PublicKeyShare::<C>::from_record(old_public).map_err(|e| format!("old key's public data: {e}"))?;
+        let held = lock(&self.state).keys.contains_key(&public.key_id);
+        if held {
+            let share = self.load_share::<C>(&public.key_id)?;
+            if share.public() != &public {
+                return Err("the proposal's public data of the key differs from ours".into());
+            }
+            reshare::start::<C>(cfg, params, ReshareInput::Holder(&share), rng).map_err(|e| e.to_string())
+        } else {
+            if params.old_signers.contains(self.me) {
+                return Err(format!("this node holds no share of key {} to deal", public.key_id));
+            }
+            reshare::start::<C>(cfg, params, ReshareInput::Public(&public), rng).map_err(|e| e.to_string())
+        }
+    }
+
+    /// Commits a hand-over in one transaction: our new share (if any) is inserted, our old
+    /// share (if any) moves to the retired records, and the old key's pooled presignatures are
+    /// deleted. Runs only once the protocol produced a receipt (every party confirmed).
+    fn commit_reshare<C: Curve>(&self, scheme: Scheme, output: ReshareOutput<C>) -> Result<SessionOutput, NodeError> {
+        let receipt_ok = output.receipt().verify(&self.identities);
+        if !receipt_ok {
+            return Err(NodeError::Bug("hand-over receipt does not verify"));
+        }
+        let old_key_id = output.receipt().old_key_id;
+        let mut ops = Vec::new();
+        if let Some(old) = self.store.get(RecordKind::KeyShare, &old_key_id.0)? {
+            ops.push(Op::Put { kind: RecordKind::RetiredKeyShare, id: old_key_id.0.to_vec(), plaintext: old });
+            ops.push(Op::Delete { kind: RecordKind::KeyShare, id: old_key_id.0.to_vec() });
+        }
+        for id in self.store.list(RecordKind::Presignature, &old_key_id.0)? {
+            ops.push(Op::Delete { kind: RecordKind::Presignature, id });
+        }
+        let new_key = match output {
+            ReshareOutput::Share(share, _) => {
+                let mut record = Zeroizing::new(vec![scheme.record_tag()]);
+                record.extend_from_slice(&share.to_record());
+                ops.push(Op::Put { kind: RecordKind::KeyShare, id: share.key_id().0.to_vec(), plaintext: record });
+                Some(key_info(scheme, &share))
+            }
+            ReshareOutput::Retired(_) => None,
+        };
+        self.store.apply(ops)?;
+        let mut st = lock(&self.state);
+        st.keys.remove(&old_key_id);
+        if let Some(k) = &new_key {
+            st.keys.insert(k.key_id, k.clone());
+        }
+        Ok(SessionOutput::Reshared { old_key_id, new_key })
     }
 
     fn check_signing(&self, key_id: &KeyId, signers: &PartySet, ecdsa: bool) -> Result<KeyInfo, String> {
@@ -929,6 +1124,13 @@ enum SignMachine {
 }
 
 #[allow(clippy::large_enum_variant)] // built once per session and moved into its task
+enum ReshareMachine {
+    K256(conclave_protocol::Machine<reshare::Reshare<Secp256k1>>),
+    P256(conclave_protocol::Machine<reshare::Reshare<P256>>),
+    Ed(conclave_protocol::Machine<reshare::Reshare<Ed25519>>),
+}
+
+#[allow(clippy::large_enum_variant)] // built once per session and moved into its task
 enum SchnorrMachine {
     Ed(conclave_protocol::Machine<conclave_frost::Signing<conclave_frost::Ed25519>>),
     K256(conclave_protocol::Machine<conclave_frost::Signing<conclave_frost::Secp256k1>>),
@@ -943,6 +1145,7 @@ enum MachineStart {
     Presign(KeyId, PartySet, PresignMachine),
     SignEcdsa(Scheme, KeyId, PartySet, SignMachine),
     SignSchnorr(Scheme, KeyId, PartySet, SchnorrMachine),
+    Reshare(Scheme, ReshareMachine),
 }
 
 impl MachineStart {
@@ -958,9 +1161,15 @@ impl MachineStart {
         match self {
             MachineStart::Keygen(scheme, m) => {
                 let info = match m {
-                    KeygenMachine::K256(m) => inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?,
-                    KeygenMachine::P256(m) => inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?,
-                    KeygenMachine::Ed(m) => inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?,
+                    KeygenMachine::K256(m) => {
+                        inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?
+                    }
+                    KeygenMachine::P256(m) => {
+                        inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?
+                    }
+                    KeygenMachine::Ed(m) => {
+                        inner.store_key(scheme, &drive(m, t, events, role, others, timeout).await?)?
+                    }
                 };
                 Ok(SessionOutput::Key(info))
             }
@@ -980,13 +1189,21 @@ impl MachineStart {
                         (ps.session(), ps.into_record())
                     }
                 };
-                inner.store.insert(RecordKind::Presignature, &presignature_id(&key_id, &signers, &session.0), &record)?;
+                inner.store.insert(
+                    RecordKind::Presignature,
+                    &presignature_id(&key_id, &signers, &session.0),
+                    &record,
+                )?;
                 Ok(SessionOutput::Presignature)
             }
             MachineStart::SignEcdsa(scheme, key_id, signers, m) => {
                 let out = match m {
-                    SignMachine::K256(m) => ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?),
-                    SignMachine::P256(m) => ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?),
+                    SignMachine::K256(m) => {
+                        ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?)
+                    }
+                    SignMachine::P256(m) => {
+                        ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?)
+                    }
                     SignMachine::K256Pooled(m) => {
                         ecdsa_output(scheme, key_id, signers, drive(m, t, events, role, others, timeout).await?)
                     }
@@ -996,6 +1213,17 @@ impl MachineStart {
                 };
                 Ok(SessionOutput::Signature(out))
             }
+            MachineStart::Reshare(scheme, m) => match m {
+                ReshareMachine::K256(m) => {
+                    inner.commit_reshare(scheme, drive(m, t, events, role, others, timeout).await?)
+                }
+                ReshareMachine::P256(m) => {
+                    inner.commit_reshare(scheme, drive(m, t, events, role, others, timeout).await?)
+                }
+                ReshareMachine::Ed(m) => {
+                    inner.commit_reshare(scheme, drive(m, t, events, role, others, timeout).await?)
+                }
+            },
             MachineStart::SignSchnorr(scheme, key_id, signers, m) => {
                 let sig: ThresholdSignature = match m {
                     SchnorrMachine::Ed(m) => drive(m, t, events, role, others, timeout).await?,

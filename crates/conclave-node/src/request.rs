@@ -65,7 +65,10 @@ impl Scheme {
     }
 
     fn from_tag(t: u8) -> Result<Self, DecodeError> {
-        Self::ALL.into_iter().find(|s| s.tag() == t).ok_or(DecodeError::Invalid { what: "scheme", reason: "unknown or malformed" })
+        Self::ALL
+            .into_iter()
+            .find(|s| s.tag() == t)
+            .ok_or(DecodeError::Invalid { what: "scheme", reason: "unknown or malformed" })
     }
 
     pub(crate) fn encode(self, w: &mut Writer) {
@@ -144,6 +147,21 @@ pub enum Request {
         /// The pooled presignature to consume, if any.
         presignature: Option<[u8; 32]>,
     },
+    /// Key refresh or resharing: `old_signers` (at least the old threshold of the key's holders)
+    /// hand the key to `new_parties` with threshold `new_threshold`; the public key stays.
+    Reshare {
+        /// The key's scheme.
+        scheme: Scheme,
+        /// The old key's public data (`PublicKeyShare::to_record`): joining parties hold no
+        /// share and learn it from here; holders check it equals theirs.
+        old_public: Vec<u8>,
+        /// `O`.
+        old_signers: PartySet,
+        /// `N′`.
+        new_parties: PartySet,
+        /// `t′`.
+        new_threshold: u16,
+    },
     /// FROST / BIP-340 signing.
     SignSchnorr {
         /// The key.
@@ -166,16 +184,25 @@ impl Request {
             Request::Presign { .. } => "presign",
             Request::SignEcdsa { .. } => "sign-ecdsa",
             Request::SignSchnorr { .. } => "sign-schnorr",
+            Request::Reshare { .. } => "reshare",
         }
     }
 
-    /// The parties that run the session.
-    pub fn participants(&self) -> &PartySet {
+    /// The parties that run the session (for a reshare: `O ∪ N′`).
+    pub fn participants(&self) -> PartySet {
         match self {
-            Request::Keygen { parties, .. } | Request::AuxInfo { parties } => parties,
+            Request::Keygen { parties, .. } | Request::AuxInfo { parties } => parties.clone(),
             Request::Presign { signers, .. }
             | Request::SignEcdsa { signers, .. }
-            | Request::SignSchnorr { signers, .. } => signers,
+            | Request::SignSchnorr { signers, .. } => signers.clone(),
+            Request::Reshare { old_signers, new_parties, .. } => {
+                let mut all: Vec<PartyIndex> = old_signers.iter().chain(new_parties.iter()).collect();
+                all.sort();
+                all.dedup();
+                // Both sets are valid party sets, so their union is one too (or too large,
+                // which the decoder's bound on set sizes excludes).
+                PartySet::new(all).unwrap_or_else(|_| old_signers.clone())
+            }
         }
     }
 
@@ -214,6 +241,14 @@ impl Request {
                     Some(p) => w.u8(1).fixed(p),
                     None => w.u8(0),
                 };
+            }
+            Request::Reshare { scheme, old_public, old_signers, new_parties, new_threshold } => {
+                w.u8(6);
+                scheme.encode(w);
+                w.bytes(old_public);
+                encode_set(w, old_signers);
+                encode_set(w, new_parties);
+                w.u16(*new_threshold);
             }
             Request::SignSchnorr { key_id, signers, message, taproot } => {
                 w.u8(5).fixed(&key_id.0);
@@ -256,7 +291,10 @@ impl Request {
                             .ok()
                             .and_then(HashName::from_name)
                             .ok_or(DecodeError::Invalid { what: "hash name", reason: "unknown or malformed" })?;
-                        EcdsaData::Message { hash, message: r.bytes("message", conclave_math::codec::MAX_BYTES)?.to_vec() }
+                        EcdsaData::Message {
+                            hash,
+                            message: r.bytes("message", conclave_math::codec::MAX_BYTES)?.to_vec(),
+                        }
                     }
                     2 => EcdsaData::Digest(r.array()?),
                     _ => return Err(DecodeError::Invalid { what: "signed data", reason: "unknown or malformed" }),
@@ -264,7 +302,9 @@ impl Request {
                 let presignature = match r.u8()? {
                     0 => None,
                     1 => Some(r.array()?),
-                    _ => return Err(DecodeError::Invalid { what: "presignature flag", reason: "unknown or malformed" }),
+                    _ => {
+                        return Err(DecodeError::Invalid { what: "presignature flag", reason: "unknown or malformed" })
+                    }
                 };
                 Request::SignEcdsa { key_id, signers, path, data, presignature }
             }
@@ -279,6 +319,14 @@ impl Request {
                     _ => return Err(DecodeError::Invalid { what: "taproot flag", reason: "unknown or malformed" }),
                 };
                 Request::SignSchnorr { key_id, signers, message, taproot }
+            }
+            6 => {
+                let scheme = Scheme::decode(r)?;
+                let old_public = r.bytes("old public key share", conclave_math::codec::MAX_BYTES)?.to_vec();
+                let old_signers = decode_set(r)?;
+                let new_parties = decode_set(r)?;
+                let new_threshold = r.u16()?;
+                Request::Reshare { scheme, old_public, old_signers, new_parties, new_threshold }
             }
             _ => return Err(DecodeError::Invalid { what: "request kind", reason: "unknown or malformed" }),
         })
@@ -412,6 +460,13 @@ mod tests {
                 signers: set(&[0, 1]),
                 message: vec![1, 2, 3],
                 taproot: Some(Some([4; 32])),
+            }),
+            Control::Propose(Request::Reshare {
+                scheme: Scheme::EcdsaP256,
+                old_public: vec![1, 2, 3],
+                old_signers: set(&[0, 1]),
+                new_parties: set(&[1, 2, 3]),
+                new_threshold: 2,
             }),
             Control::Accept,
             Control::Refuse("no".into()),

@@ -65,13 +65,21 @@ async fn keygen_and_sign_every_scheme_then_restart() {
             .unwrap_or_else(|e| panic!("{scheme} after restart: {e}"));
         common::verify_externally(&sig, &message);
     }
-    // ECDSA with a derivation path and with a caller's digest (interactive).
-    let (_, k1) = keys.iter().find(|(s, _)| *s == Scheme::EcdsaSecp256k1).unwrap();
+    // An ECDSA refresh: fresh shares of the same key, aux-info kept; the new shares sign.
+    let (_, kp) = keys.iter().find(|(s, _)| *s == Scheme::EcdsaP256).unwrap();
+    let refreshed = cluster.node(0).refresh(&kp.key_id, false).await.unwrap();
+    assert_eq!(refreshed.public_key, kp.public_key);
+    cluster.wait_for_key(&refreshed.key_id).await;
     let sig = cluster
-        .node(2)
-        .sign(&k1.key_id, data_for(Scheme::EcdsaSecp256k1, b"derived"), &[0, 7], None)
+        .node(1)
+        .sign(&refreshed.key_id, data_for(Scheme::EcdsaP256, b"refreshed"), &[], Some(set(&[0, 1])))
         .await
         .unwrap();
+    common::verify_externally(&sig, b"refreshed");
+    // ECDSA with a derivation path and with a caller's digest (interactive).
+    let (_, k1) = keys.iter().find(|(s, _)| *s == Scheme::EcdsaSecp256k1).unwrap();
+    let sig =
+        cluster.node(2).sign(&k1.key_id, data_for(Scheme::EcdsaSecp256k1, b"derived"), &[0, 7], None).await.unwrap();
     common::verify_externally(&sig, b"derived");
     assert_ne!(sig.public_key, k1.public_key, "signed under the derived child key");
     cluster.shutdown().await;
@@ -85,11 +93,8 @@ async fn node_stopped_mid_session_is_named_and_quorum_continues() {
     let key = cluster.node(0).keygen(Scheme::Ed25519, 2, None).await.unwrap();
     cluster.wait_for_key(&key.key_id).await;
     cluster.node(1).inject_fault(FaultPoint::AfterAccept);
-    let err = cluster
-        .node(0)
-        .sign(&key.key_id, data_for(Scheme::Ed25519, b"m"), &[], Some(set(&[0, 1])))
-        .await
-        .unwrap_err();
+    let err =
+        cluster.node(0).sign(&key.key_id, data_for(Scheme::Ed25519, b"m"), &[], Some(set(&[0, 1]))).await.unwrap_err();
     let NodeError::Aborted(culprits) = &err else { panic!("expected an abort, got {err}") };
     assert!(culprits.iter().all(|c| c.party == PartyIndex(1) && c.fault == Fault::Silent), "{err}");
     assert!(!culprits.is_empty());
@@ -143,14 +148,16 @@ async fn presignature_pool_and_crash_after_take() {
     cluster.wait_for_key(&key.key_id).await;
     // Node 0 refills the pool of signer set {0, 1}.
     common::wait_until(Duration::from_secs(240), || {
-        cluster.node(0).presignatures(&key.key_id).unwrap() == 1 && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
+        cluster.node(0).presignatures(&key.key_id).unwrap() == 1
+            && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
     })
     .await;
     let sig = cluster.node(0).sign(&key.key_id, data_for(Scheme::EcdsaSecp256k1, b"pooled"), &[], None).await.unwrap();
     common::verify_externally(&sig, b"pooled");
     // The pool refills; then node 1 crashes right after taking the next one.
     common::wait_until(Duration::from_secs(240), || {
-        cluster.node(0).presignatures(&key.key_id).unwrap() == 1 && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
+        cluster.node(0).presignatures(&key.key_id).unwrap() == 1
+            && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
     })
     .await;
     cluster.node(1).inject_fault(FaultPoint::AfterPresignatureTaken);
@@ -169,5 +176,52 @@ async fn presignature_pool_and_crash_after_take() {
         .await
         .unwrap();
     common::verify_externally(&sig, b"after");
+    cluster.shutdown().await;
+}
+
+/// Resharing at the node level: a 2-of-3 key among {0, 1, 2} moves to {1, 2, 3} with threshold
+/// 2 (party 0 leaves, party 3 joins); then a refresh. The public key never changes; the old
+/// key is retired on every holder; the new group signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reshare_to_a_new_group_then_refresh() {
+    let cluster = common::start(4, 30, 0).await;
+    let old = cluster.node(1).keygen(Scheme::Ed25519, 2, Some(set(&[0, 1, 2]))).await.unwrap();
+    common::wait_until(Duration::from_secs(30), || (0..3).all(|i| cluster.node(i).key(&old.key_id).is_some())).await;
+    let new = cluster
+        .node(1)
+        .reshare(&old.key_id, set(&[1, 2, 3]), 2, Some(set(&[0, 1])))
+        .await
+        .unwrap()
+        .expect("node 1 stays in the group");
+    assert_eq!(new.public_key, old.public_key, "same public key");
+    assert_eq!(new.parties, set(&[1, 2, 3]));
+    assert_ne!(new.key_id, old.key_id);
+    common::wait_until(Duration::from_secs(30), || {
+        (1..4).all(|i| cluster.node(i).key(&new.key_id).is_some())
+            && (0..4).all(|i| cluster.node(i).key(&old.key_id).is_none())
+    })
+    .await;
+    assert!(cluster.node(0).keys().is_empty(), "the leaving party retired its share");
+    let sig = cluster
+        .node(3)
+        .sign(&new.key_id, data_for(Scheme::Ed25519, b"new group"), &[], Some(set(&[1, 3])))
+        .await
+        .unwrap();
+    assert_eq!(sig.public_key, old.public_key);
+    common::verify_externally(&sig, b"new group");
+    // The old key is gone: signing with it is refused.
+    let err = cluster.node(1).sign(&old.key_id, data_for(Scheme::Ed25519, b"old"), &[], None).await.unwrap_err();
+    assert!(matches!(err, NodeError::InvalidRequest(_)), "{err}");
+
+    let refreshed = cluster.node(2).refresh(&new.key_id, false).await.unwrap();
+    assert_eq!(refreshed.public_key, old.public_key);
+    common::wait_until(Duration::from_secs(30), || (1..4).all(|i| cluster.node(i).key(&refreshed.key_id).is_some()))
+        .await;
+    let sig = cluster
+        .node(1)
+        .sign(&refreshed.key_id, data_for(Scheme::Ed25519, b"refreshed"), &[], Some(set(&[1, 2])))
+        .await
+        .unwrap();
+    common::verify_externally(&sig, b"refreshed");
     cluster.shutdown().await;
 }

@@ -166,7 +166,12 @@ pub fn verify_externally(sig: &SignatureOutput, message: &[u8]) {
         Scheme::FrostSecp256k1 => {
             // RFC 9591 FROST(secp256k1, SHA-256) has no verifier outside the ZF crates; ours
             // wraps frost-secp256k1's.
-            assert!(conclave_frost::verify(conclave_frost::SchemeId::Secp256k1, &sig.public_key, message, &sig.signature));
+            assert!(conclave_frost::verify(
+                conclave_frost::SchemeId::Secp256k1,
+                &sig.public_key,
+                message,
+                &sig.signature
+            ));
         }
     }
 }
