@@ -1,1 +1,3 @@
 //! The Conclave node.
+
+pub mod transport;
