@@ -136,7 +136,8 @@ impl FrameHeader {
         let (len, _) = split_array::<4>(rest)?;
         let len = u32::from_be_bytes(len);
         let max = max_payload.min(u32::MAX as usize);
-        let payload_len = usize::try_from(len).map_err(|_| FrameError::Oversized { len: len.into(), max: max as u64 })?;
+        let payload_len =
+            usize::try_from(len).map_err(|_| FrameError::Oversized { len: len.into(), max: max as u64 })?;
         if payload_len > max {
             return Err(FrameError::Oversized { len: len.into(), max: max as u64 });
         }
@@ -162,9 +163,8 @@ impl FrameHeader {
 }
 
 fn split_array<const N: usize>(bytes: &[u8]) -> Result<([u8; N], &[u8]), FrameError> {
-    let (head, rest) = bytes
-        .split_at_checked(N)
-        .ok_or(FrameError::Truncated { needed: N as u64, available: bytes.len() as u64 })?;
+    let (head, rest) =
+        bytes.split_at_checked(N).ok_or(FrameError::Truncated { needed: N as u64, available: bytes.len() as u64 })?;
     let head: [u8; N] =
         head.try_into().map_err(|_| FrameError::Truncated { needed: N as u64, available: bytes.len() as u64 })?;
     Ok((head, rest))
@@ -254,10 +254,7 @@ mod tests {
     fn huge_length_is_rejected_before_allocation() {
         let mut b = sample().encode().unwrap();
         b[36..40].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert_eq!(
-            Frame::decode(&b, 16 << 20),
-            Err(FrameError::Oversized { len: u32::MAX.into(), max: 16 << 20 })
-        );
+        assert_eq!(Frame::decode(&b, 16 << 20), Err(FrameError::Oversized { len: u32::MAX.into(), max: 16 << 20 }));
     }
 
     #[test]

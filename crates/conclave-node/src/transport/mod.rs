@@ -135,6 +135,9 @@ pub enum TransportError {
     /// Building the TLS configuration failed.
     #[error("TLS configuration: {0}")]
     Tls(String),
+    /// Not called from within a Tokio runtime.
+    #[error("the transport must be started within a Tokio runtime")]
+    NoRuntime,
 }
 
 /// Why [`Transport::send`] did not queue a frame.
@@ -328,6 +331,33 @@ impl Transport {
     /// Validates the configuration, binds the listener, and starts accepting and dialling.
     /// Returns the handle and the channel of received frames.
     pub async fn start(cfg: TransportConfig) -> Result<(Transport, mpsc::Receiver<Inbound>), TransportError> {
+        tokio::runtime::Handle::try_current().map_err(|_| TransportError::NoRuntime)?;
+        // Check everything before binding, so that a bad configuration never holds the port.
+        validate(&cfg)?;
+        tls::PeerDirectory::new(cfg.peers.iter().map(|p| (p.index, p.cert_sha256)))?;
+        let listener =
+            TcpListener::bind(cfg.listen).await.map_err(|source| TransportError::Bind { addr: cfg.listen, source })?;
+        Self::start_on(cfg, listener)
+    }
+
+    /// Like [`Transport::start`], on a listener bound beforehand (`cfg.listen` is then only
+    /// used in messages). Useful to learn every node's address before any node starts, as a
+    /// loopback cluster on port 0 needs.
+    pub async fn start_with_listener(
+        cfg: TransportConfig,
+        listener: std::net::TcpListener,
+    ) -> Result<(Transport, mpsc::Receiver<Inbound>), TransportError> {
+        tokio::runtime::Handle::try_current().map_err(|_| TransportError::NoRuntime)?;
+        let bind_err = |source| TransportError::Bind { addr: cfg.listen, source };
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        let listener = TcpListener::from_std(listener).map_err(bind_err)?;
+        Self::start_on(cfg, listener)
+    }
+
+    fn start_on(
+        cfg: TransportConfig,
+        listener: TcpListener,
+    ) -> Result<(Transport, mpsc::Receiver<Inbound>), TransportError> {
         validate(&cfg)?;
         let directory = tls::PeerDirectory::new(cfg.peers.iter().map(|p| (p.index, p.cert_sha256)))?;
         let server_config = tls::server_config(&cfg.identity, directory.clone())?;
@@ -336,8 +366,6 @@ impl Transport {
         for p in &cfg.peers {
             client_configs.push((p.clone(), tls::client_config(&cfg.identity, p.cert_sha256)?));
         }
-        let listener =
-            TcpListener::bind(cfg.listen).await.map_err(|source| TransportError::Bind { addr: cfg.listen, source })?;
         let local_addr = listener.local_addr().map_err(|source| TransportError::Bind { addr: cfg.listen, source })?;
 
         let shared = Arc::new(Shared {
@@ -435,10 +463,8 @@ impl Transport {
         self.inner.shutdown.send_replace(true);
         let tasks = lock(&self.inner.tasks).take();
         if let Some(mut tasks) = tasks {
-            let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-                while tasks.join_next().await.is_some() {}
-            })
-            .await;
+            let drained =
+                tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
             if drained.is_err() {
                 tracing::warn!("transport tasks did not stop in time; aborting them");
                 tasks.shutdown().await;

@@ -1,9 +1,9 @@
 //! Dialling side: one task per peer that keeps one outbound connection up and writes the peer's
 //! queue into it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rustls::pki_types::ServerName;

@@ -352,7 +352,10 @@ pub fn client_config(
 }
 
 /// Server configuration accepting exactly the clients in `peers`.
-pub fn server_config(identity: &TlsIdentity, peers: PeerDirectory) -> Result<Arc<rustls::ServerConfig>, TransportError> {
+pub fn server_config(
+    identity: &TlsIdentity,
+    peers: PeerDirectory,
+) -> Result<Arc<rustls::ServerConfig>, TransportError> {
     let provider = provider();
     let verifier = Arc::new(PinnedClientVerifier { peers, provider: provider.clone() });
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
