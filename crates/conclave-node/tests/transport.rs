@@ -274,6 +274,131 @@ async fn wrong_server_certificate_is_refused() {
     imp.shutdown().await;
 }
 
+/// A certificate presented with a key that is not its own (the attacker knows the pinned
+/// certificate, which is public, but not the key).
+#[derive(Debug)]
+struct Forged(Arc<rustls::sign::CertifiedKey>);
+
+impl Forged {
+    fn new(cert_of: &TlsIdentity, key_of: &TlsIdentity) -> Arc<Self> {
+        let key = rustls_pemfile::private_key(&mut key_of.key_pem().as_bytes()).unwrap().unwrap();
+        let signer = tls::provider().key_provider.load_private_key(key).unwrap();
+        let cert = rustls::pki_types::CertificateDer::from(cert_of.cert_der().to_vec());
+        Arc::new(Forged(Arc::new(rustls::sign::CertifiedKey::new(vec![cert], signer))))
+    }
+}
+
+impl rustls::client::ResolvesClientCert for Forged {
+    fn resolve(&self, _: &[&[u8]], _: &[rustls::SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+impl rustls::server::ResolvesServerCert for Forged {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Pinned client certificate, wrong private key: the handshake signature check refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinned_client_certificate_without_its_key_is_refused() {
+    let (id0, fp1, addr1, (server, mut rx), (two, _)) = node_with_raw_party_0(Limits::default()).await;
+    let thief = identity("thief");
+    let mut cfg = (*tls::client_config(&thief, fp1).unwrap()).clone();
+    cfg.client_auth_cert_resolver = Forged::new(&id0, &thief);
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = TcpStream::connect(addr1).await.unwrap();
+    if let Ok(Ok(mut s)) = tokio::time::timeout(WAIT, connector.connect(tls::peer_server_name().unwrap(), tcp)).await {
+        let _ = s.write_all(&frame(1, 1, b"forged").encode().unwrap()).await;
+        let _ = s.flush().await;
+        let mut b = [0u8; 1];
+        let r = tokio::time::timeout(WAIT, s.read(&mut b)).await.unwrap();
+        assert!(matches!(r, Ok(0) | Err(_)), "forged client was accepted");
+    }
+    let srv = server.clone();
+    eventually("server counts the forged handshake", || srv.stats().rejected_handshakes >= 1).await;
+    assert_eq!(server.stats().frames_in, 0);
+    assert!(rx.try_recv().is_err());
+    server.shutdown().await;
+    two.shutdown().await;
+}
+
+/// Pinned server certificate, wrong private key: the dialling node refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinned_server_certificate_without_its_key_is_refused() {
+    let (a, b, thief) = (identity("party-0"), identity("party-1"), identity("thief"));
+    let dir = tls::PeerDirectory::new([(PartyIndex(0), a.fingerprint())]).unwrap();
+    let mut server_cfg = (*tls::server_config(&thief, dir).unwrap()).clone();
+    server_cfg.cert_resolver = Forged::new(&b, &thief);
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_cfg));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fake = tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            if let Ok(mut s) = acceptor.accept(tcp).await {
+                let _ = s.write_all(&[FRAME_VERSION]).await;
+                let _ = s.flush().await;
+                let mut sink = Vec::new();
+                let _ = s.read_to_end(&mut sink).await;
+                assert!(sink.is_empty(), "a frame reached the forged server");
+            }
+        }
+    });
+    let cfg = config(0, a, "127.0.0.1:0".parse().unwrap(), vec![spec(1, addr, b.fingerprint())], Limits::default());
+    let (t, _rx) = Transport::start(cfg).await.unwrap();
+    t.send(PartyIndex(1), frame(1, 1, b"for party 1 only")).unwrap();
+    let t2 = t.clone();
+    eventually("client refuses the forged server", || t2.stats().rejected_handshakes >= 2).await;
+    assert!(!t.is_connected(PartyIndex(1)));
+    assert_eq!(t.stats().frames_out, 0);
+    t.shutdown().await;
+    fake.abort();
+}
+
+/// Unauthenticated connections cannot hold more than 64 handshakes; a silent one is cut at
+/// `connect_timeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_handshakes_are_bounded() {
+    let (ids, addrs, mut nodes) = cluster(2, Limits::default()).await;
+    let server = nodes[1].0.clone();
+    let mut idle = Vec::new();
+    for _ in 0..64 {
+        idle.push(TcpStream::connect(addrs[1]).await.unwrap());
+    }
+    let mut extra = TcpStream::connect(addrs[1]).await.unwrap();
+    let mut b = [0u8; 1];
+    let r = tokio::time::timeout(WAIT, extra.read(&mut b)).await.expect("extra connection not closed");
+    assert!(matches!(r, Ok(0) | Err(_)));
+    assert!(server.stats().rejected_handshakes >= 1);
+    drop(idle);
+    // Slots free again: genuine traffic gets through.
+    nodes[0].0.send(PartyIndex(1), frame(1, 1, b"still here")).unwrap();
+    let m = recv(&mut nodes[1].1).await;
+    assert_eq!((m.from, m.frame.payload.as_slice()), (PartyIndex(0), &b"still here"[..]));
+    let _ = ids;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connection_is_cut_at_the_handshake_timeout() {
+    let id = identity("party-1");
+    let mut cfg = config(1, id, "127.0.0.1:0".parse().unwrap(), vec![], Limits::default());
+    cfg.connect_timeout = Duration::from_millis(200);
+    let (t, _rx) = Transport::start(cfg).await.unwrap();
+    let mut tcp = TcpStream::connect(t.local_addr()).await.unwrap();
+    let mut b = [0u8; 1];
+    let r = tokio::time::timeout(WAIT, tcp.read(&mut b)).await.expect("silent connection kept open");
+    assert!(matches!(r, Ok(0) | Err(_)));
+    let t2 = t.clone();
+    eventually("timeout counted", || t2.stats().rejected_handshakes == 1).await;
+    t.shutdown().await;
+}
+
 fn header(version: u8, channel: u8, len: u32) -> Vec<u8> {
     let mut h = vec![version, channel];
     h.extend_from_slice(&[5u8; 32]);
