@@ -749,3 +749,15 @@ fn identity_pem_round_trip_keeps_the_pin() {
     assert!(!shown.contains(id.key_pem().lines().nth(1).unwrap()));
     let _ = Arc::new(id);
 }
+
+#[test]
+fn starting_outside_a_tokio_runtime_is_an_error_not_a_panic() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let cfg = config(0, identity("a"), "127.0.0.1:0".parse().unwrap(), vec![], Limits::default());
+    let mut fut = std::pin::pin!(Transport::start(cfg));
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Err(TransportError::NoRuntime)) => {}
+        other => panic!("expected NoRuntime, got {:?}", other.map(|r| r.map(|_| ()))),
+    }
+}
