@@ -117,17 +117,17 @@ fn read_meta(db: &Database, path: &Path) -> Result<Meta, StoreError> {
     let salt: [u8; SALT_LEN] = get(META_SALT)?.try_into().map_err(|_| not_a_store("damaged salt"))?;
     let owner = get(META_OWNER)?;
     let key_check = get(META_KEY_CHECK)?;
-    for table in [RECORDS_TABLE, COUNTERS_TABLE] {
-        match txn.open_table(TableDefinition::<&[u8], &[u8]>::new(table)) {
-            Ok(_) => {}
+    let tables = [
+        txn.open_table(RECORDS).map(drop),
+        txn.open_table(TAKEN).map(drop),
+        txn.open_table(COUNTERS).map(drop),
+    ];
+    for table in tables {
+        match table {
+            Ok(()) => {}
             Err(TableError::TableDoesNotExist(_)) => return Err(not_a_store("missing table")),
             Err(e) => return Err(StoreError::database("open table")(e)),
         }
-    }
-    match txn.open_table(TAKEN) {
-        Ok(_) => {}
-        Err(TableError::TableDoesNotExist(_)) => return Err(not_a_store("missing table")),
-        Err(e) => return Err(StoreError::database("open table")(e)),
     }
     Ok(Meta { salt, owner, key_check })
 }
