@@ -52,8 +52,10 @@ fn sign_all<C: ThresholdCurve>(
 ) {
     let data = SignedData::Message { hash: HashName::Sha256, message: b"signed after a round trip at rest".to_vec() };
     let net2 = net.in_session(SessionId::random(rng));
-    let machines: BTreeMap<_, _> =
-        presigs.into_iter().map(|(p, ps)| (p, sign::start::<C>(net2.config(p).unwrap(), ps, &data, rng).unwrap())).collect();
+    let machines: BTreeMap<_, _> = presigs
+        .into_iter()
+        .map(|(p, ps)| (p, sign::start::<C>(net2.config(p).unwrap(), ps, &data, rng).unwrap()))
+        .collect();
     let out = Simulation::new(net2, machines, rng.next_u64()).run();
     for (p, r) in out.results {
         let s = r.unwrap_or_else(|e| panic!("{p}: {e}"));

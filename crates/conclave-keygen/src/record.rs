@@ -163,8 +163,7 @@ fn read_public<C: Curve>(r: &mut Reader<'_>) -> Result<PublicKeyShare<C>, Record
     if threshold == 0 || usize::from(threshold) > parties.len() {
         return Err(RecordError::Inconsistent("threshold outside 1..=n"));
     }
-    let recomputed =
-        PublicKeyShare::<C>::compute_key_id(threshold, &parties, &public_shares, &public_key, &chain_code);
+    let recomputed = PublicKeyShare::<C>::compute_key_id(threshold, &parties, &public_shares, &public_key, &chain_code);
     if recomputed != key_id {
         return Err(RecordError::Inconsistent("key id does not match the public data"));
     }
@@ -270,8 +269,7 @@ fn read_secret_prime(r: &mut Reader<'_>) -> Result<Integer, RecordError> {
         return Err(DecodeError::Invalid { what: "prime", reason: "not lower-case hex without leading zeros" }.into());
     }
     let text = core::str::from_utf8(bytes).map_err(|_| DecodeError::Invalid { what: "prime", reason: "not hex" })?;
-    Integer::from_str_radix(text, 16)
-        .map_err(|_| DecodeError::Invalid { what: "prime", reason: "not hex" }.into())
+    Integer::from_str_radix(text, 16).map_err(|_| DecodeError::Invalid { what: "prime", reason: "not hex" }.into())
 }
 
 impl AuxInfo {

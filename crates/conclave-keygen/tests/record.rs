@@ -136,7 +136,11 @@ fn key_id<C: Curve>(
     t.digest("key id")
 }
 
-fn forged_public<C: Curve>(public: &PublicKeyShare<C>, shares: BTreeMap<PartyIndex, C::Point>, threshold: u16) -> Vec<u8> {
+fn forged_public<C: Curve>(
+    public: &PublicKeyShare<C>,
+    shares: BTreeMap<PartyIndex, C::Point>,
+    threshold: u16,
+) -> Vec<u8> {
     let parties = public.parties.to_u16s();
     let points: Vec<C::Point> = shares.values().copied().collect();
     let id = key_id::<C>(threshold, &parties, &points, &public.public_key, &public.chain_code);

@@ -231,12 +231,7 @@ impl Sealer {
         let aad = associated_data(parts.header, &self.owner, id);
         let mut buf = Zeroizing::new(parts.ciphertext.to_vec());
         self.aead
-            .decrypt_in_place_detached(
-                &XNonce::from(*parts.nonce),
-                &aad,
-                buf.as_mut_slice(),
-                &Tag::from(*parts.mac),
-            )
+            .decrypt_in_place_detached(&XNonce::from(*parts.nonce), &aad, buf.as_mut_slice(), &Tag::from(*parts.mac))
             .map_err(|_| SealError::Authentication)?;
         Ok(buf)
     }

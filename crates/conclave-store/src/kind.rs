@@ -140,7 +140,8 @@ mod tests {
 
     #[test]
     fn op_debug_hides_plaintext() {
-        let op = Op::Put { kind: RecordKind::KeyShare, id: b"k".to_vec(), plaintext: Zeroizing::new(b"SECRET".to_vec()) };
+        let op =
+            Op::Put { kind: RecordKind::KeyShare, id: b"k".to_vec(), plaintext: Zeroizing::new(b"SECRET".to_vec()) };
         let shown = format!("{op:?}");
         assert!(!shown.contains("SECRET") && !shown.contains(&hex::encode(b"SECRET")), "{shown}");
     }

@@ -41,7 +41,8 @@ impl MasterKey {
             std::fs::read(path)
                 .map_err(|e| StoreError::MasterKeyFile { path: path.to_path_buf(), reason: io_reason(&e) })?,
         );
-        parse_hex(&bytes).map_err(|reason| StoreError::MasterKeyFile { path: path.to_path_buf(), reason: reason.to_owned() })
+        parse_hex(&bytes)
+            .map_err(|reason| StoreError::MasterKeyFile { path: path.to_path_buf(), reason: reason.to_owned() })
     }
 
     /// Reads the key from the environment variable `var` holding its hex encoding.

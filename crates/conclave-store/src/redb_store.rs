@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 use crate::error::StoreError;
 use crate::format::{
     check_id, table_key, Sealer, COUNTERS_TABLE, COUNTER_TAG, FORMAT_VERSION, KEY_CHECK_ID, KEY_CHECK_PLAINTEXT,
-    KEY_CHECK_TAG, MAX_COUNTER_NAME_LEN, MAX_ID_LEN, MAX_OWNER_LEN, META_FORMAT, META_KEY_CHECK, META_OWNER,
-    META_SALT, META_TABLE, RECORDS_TABLE, SALT_LEN, TAKEN_TABLE,
+    KEY_CHECK_TAG, MAX_COUNTER_NAME_LEN, MAX_ID_LEN, MAX_OWNER_LEN, META_FORMAT, META_KEY_CHECK, META_OWNER, META_SALT,
+    META_TABLE, RECORDS_TABLE, SALT_LEN, TAKEN_TABLE,
 };
 use crate::kind::{Op, RecordKind};
 use crate::master_key::MasterKey;
@@ -117,11 +117,8 @@ fn read_meta(db: &Database, path: &Path) -> Result<Meta, StoreError> {
     let salt: [u8; SALT_LEN] = get(META_SALT)?.try_into().map_err(|_| not_a_store("damaged salt"))?;
     let owner = get(META_OWNER)?;
     let key_check = get(META_KEY_CHECK)?;
-    let tables = [
-        txn.open_table(RECORDS).map(drop),
-        txn.open_table(TAKEN).map(drop),
-        txn.open_table(COUNTERS).map(drop),
-    ];
+    let tables =
+        [txn.open_table(RECORDS).map(drop), txn.open_table(TAKEN).map(drop), txn.open_table(COUNTERS).map(drop)];
     for table in tables {
         match table {
             Ok(()) => {}
@@ -294,12 +291,18 @@ enum Prepared {
 impl Store for RedbStore {
     fn insert(&self, kind: RecordKind, id: &[u8], plaintext: &[u8]) -> Result<(), StoreError> {
         check_id(id)?;
-        self.apply_prepared(vec![Prepared::Insert { key: table_key(kind.tag(), id), sealed: self.seal(kind, id, plaintext)? }])
+        self.apply_prepared(vec![Prepared::Insert {
+            key: table_key(kind.tag(), id),
+            sealed: self.seal(kind, id, plaintext)?,
+        }])
     }
 
     fn put(&self, kind: RecordKind, id: &[u8], plaintext: &[u8]) -> Result<(), StoreError> {
         check_id(id)?;
-        self.apply_prepared(vec![Prepared::Put { key: table_key(kind.tag(), id), sealed: self.seal(kind, id, plaintext)? }])
+        self.apply_prepared(vec![Prepared::Put {
+            key: table_key(kind.tag(), id),
+            sealed: self.seal(kind, id, plaintext)?,
+        }])
     }
 
     fn get(&self, kind: RecordKind, id: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {

@@ -69,10 +69,7 @@ fn bad_arguments_are_refused() {
     assert!(matches!(s.insert(RecordKind::KeyShare, b"", b"x"), Err(StoreError::InvalidInput { .. })));
     assert!(matches!(s.get(RecordKind::KeyShare, &[0u8; 1025]), Err(StoreError::InvalidInput { .. })));
     assert!(matches!(s.next_counter(""), Err(StoreError::InvalidInput { .. })));
-    assert!(matches!(
-        RedbStore::open(&store_path(&dir, "t"), &k, b""),
-        Err(StoreError::InvalidInput { .. })
-    ));
+    assert!(matches!(RedbStore::open(&store_path(&dir, "t"), &k, b""), Err(StoreError::InvalidInput { .. })));
     // An empty or foreign file is not a store.
     std::fs::write(store_path(&dir, "empty"), b"").unwrap();
     assert!(matches!(RedbStore::open(&store_path(&dir, "empty"), &k, OWNER), Err(StoreError::NotAStore { .. })));
@@ -80,10 +77,7 @@ fn bad_arguments_are_refused() {
     assert!(matches!(RedbStore::open(&store_path(&dir, "junk"), &k, OWNER), Err(StoreError::NotAStore { .. })));
     // A redb file that is not a Conclave store.
     redb::Database::create(store_path(&dir, "other.redb")).unwrap();
-    assert!(matches!(
-        RedbStore::open(&store_path(&dir, "other.redb"), &k, OWNER),
-        Err(StoreError::NotAStore { .. })
-    ));
+    assert!(matches!(RedbStore::open(&store_path(&dir, "other.redb"), &k, OWNER), Err(StoreError::NotAStore { .. })));
 }
 
 #[test]
@@ -194,7 +188,11 @@ fn apply_is_atomic() {
     // A batch whose last op is refused changes nothing.
     let failing = vec![
         Op::Delete { kind: RecordKind::KeyShare, id: b"key-1".to_vec() },
-        Op::Put { kind: RecordKind::RetiredKeyShare, id: b"key-1".to_vec(), plaintext: Zeroizing::new(b"old".to_vec()) },
+        Op::Put {
+            kind: RecordKind::RetiredKeyShare,
+            id: b"key-1".to_vec(),
+            plaintext: Zeroizing::new(b"old".to_vec()),
+        },
         Op::Insert { kind: RecordKind::KeyShare, id: b"key-2".to_vec(), plaintext: Zeroizing::new(b"dup".to_vec()) },
     ];
     assert!(matches!(s.apply(failing), Err(StoreError::AlreadyExists)));
@@ -433,7 +431,7 @@ fn debug_output_holds_no_secret() {
     let shown = format!("{s:?} {s:#?}");
     assert!(!shown.to_lowercase().contains(&hex_key[..16]), "{shown}");
     // Errors: wrong key, missing file, bad hex in a file and in a variable.
-    let errors = vec![
+    let errors = [
         RedbStore::open(&path, &key(17), OWNER).unwrap_err(),
         MasterKey::from_hex(&format!("{}zz", &hex_key[..62])).unwrap_err(),
         MasterKey::from_file(&dir.path().join("absent")).unwrap_err(),
