@@ -14,7 +14,7 @@ pub mod presign;
 pub mod sign;
 pub mod signature;
 
-pub use conclave_keygen::{AuxInfo, PartyAux};
+pub use conclave_keygen::{AuxInfo, PartyAux, RecordError};
 pub use error::SignError;
 pub use message::{HashName, SignedData};
 pub use presign::Presignature;

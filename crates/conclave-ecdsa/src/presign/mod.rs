@@ -16,6 +16,7 @@
 //! path's shift is added to the smallest signer's share (`docs/spec/ecdsa.md`).
 
 mod msg;
+mod record;
 mod round1;
 mod round2;
 mod round3;
