@@ -298,7 +298,7 @@ impl Node {
         for p in primes {
             pool.push(p).map_err(|e| NodeError::InvalidRequest(format!("safe prime rejected: {e}")))?;
         }
-        self.inner.store.put(RecordKind::KeyMeta, PRIME_POOL_ID, &pool.to_bytes())?;
+        self.inner.store.put(RecordKind::SafePrimes, PRIME_POOL_ID, &pool.to_bytes())?;
         Ok(pool.len())
     }
 
@@ -550,7 +550,7 @@ impl Inner {
     }
 
     fn load_prime_pool(&self) -> Result<PrimePool, NodeError> {
-        match self.store.get(RecordKind::KeyMeta, PRIME_POOL_ID)? {
+        match self.store.get(RecordKind::SafePrimes, PRIME_POOL_ID)? {
             Some(bytes) => PrimePool::from_bytes(&bytes).map_err(|e| NodeError::Store(format!("prime pool: {e}"))),
             None => PrimePool::new(PRIME_BITS).map_err(|_| NodeError::Bug("prime pool size")),
         }
@@ -566,7 +566,7 @@ impl Inner {
                 _ => None,
             };
             if pair.is_some() {
-                self.store.put(RecordKind::KeyMeta, PRIME_POOL_ID, &pool.to_bytes()).map_err(|e| e.to_string())?;
+                self.store.put(RecordKind::SafePrimes, PRIME_POOL_ID, &pool.to_bytes()).map_err(|e| e.to_string())?;
             }
             pair
         };
@@ -1334,7 +1334,7 @@ async fn background(inner: Arc<Inner>) {
                         let _guard = lock(&i.primes);
                         if let Ok(mut pool) = i.load_prime_pool() {
                             if pool.push(p).is_ok() {
-                                let _ = i.store.put(RecordKind::KeyMeta, PRIME_POOL_ID, &pool.to_bytes());
+                                let _ = i.store.put(RecordKind::SafePrimes, PRIME_POOL_ID, &pool.to_bytes());
                             }
                         }
                     }

@@ -23,11 +23,13 @@ pub enum RecordKind {
     KeyMeta,
     /// A session's log entry (tag 7).
     SessionLog,
+    /// The node's pool of safe primes for its next Paillier keys (tag 8).
+    SafePrimes,
 }
 
 impl RecordKind {
     /// Every kind, in tag order.
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::KeyShare,
         RecordKind::AuxInfo,
         RecordKind::Presignature,
@@ -35,9 +37,10 @@ impl RecordKind {
         RecordKind::RetiredKeyShare,
         RecordKind::KeyMeta,
         RecordKind::SessionLog,
+        RecordKind::SafePrimes,
     ];
 
-    /// The stable tag of this kind (1…7; tags from 0xf0 are reserved for the store itself).
+    /// The stable tag of this kind (1…8; tags from 0xf0 are reserved for the store itself).
     pub const fn tag(self) -> u8 {
         match self {
             RecordKind::KeyShare => 1,
@@ -47,6 +50,7 @@ impl RecordKind {
             RecordKind::RetiredKeyShare => 5,
             RecordKind::KeyMeta => 6,
             RecordKind::SessionLog => 7,
+            RecordKind::SafePrimes => 8,
         }
     }
 
@@ -65,6 +69,7 @@ impl RecordKind {
             RecordKind::RetiredKeyShare => "retired-key-share",
             RecordKind::KeyMeta => "key-meta",
             RecordKind::SessionLog => "session-log",
+            RecordKind::SafePrimes => "safe-primes",
         }
     }
 }
