@@ -14,7 +14,6 @@
 //!
 //! [timeouts]                     # optional; defaults shown
 //! round_secs = 60                # a round's deadline: parties still awaited become Silent culprits
-//! proposal_secs = 20             # how long a proposer waits for every participant to answer
 //! connect_secs = 5
 //!
 //! [presign_pool]                 # optional
@@ -22,6 +21,12 @@
 //!
 //! [prime_pool]                   # optional
 //! size = 2                       # safe primes kept ready for the next Paillier key
+//!
+//! [api]                          # optional: the client API (HTTPS with the node's certificate)
+//! listen = "127.0.0.1:8100"
+//!
+//! [policy]                       # this node's own rules: which client may do what (docs/policy.md)
+//! file = "policy.toml"
 //!
 //! [[parties]]                    # every member of the cluster, us included
 //! index = 0
@@ -88,7 +93,39 @@ struct RawConfig {
     prime_pool: RawPrimePool,
     #[serde(default)]
     limits: RawLimits,
+    api: Option<RawApi>,
+    policy: Option<RawPolicy>,
     parties: Vec<RawParty>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: String,
+    /// Serve HTTPS with the node's TLS certificate (default true); clients may then also
+    /// authenticate with a client certificate listed in the policy.
+    #[serde(default = "default_true")]
+    tls: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    file: PathBuf,
+}
+
+/// The client API's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Where the HTTP API listens.
+    pub listen: SocketAddr,
+    /// HTTPS with the node's certificate (client certificates optional), or plain HTTP
+    /// (only for a loopback address behind a TLS-terminating proxy).
+    pub tls: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,27 +151,18 @@ struct RawMasterKey {
 struct RawTimeouts {
     #[serde(default = "default_round_secs")]
     round_secs: u64,
-    #[serde(default = "default_proposal_secs")]
-    proposal_secs: u64,
     #[serde(default = "default_connect_secs")]
     connect_secs: u64,
 }
 
 impl Default for RawTimeouts {
     fn default() -> Self {
-        Self {
-            round_secs: default_round_secs(),
-            proposal_secs: default_proposal_secs(),
-            connect_secs: default_connect_secs(),
-        }
+        Self { round_secs: default_round_secs(), connect_secs: default_connect_secs() }
     }
 }
 
 fn default_round_secs() -> u64 {
     60
-}
-fn default_proposal_secs() -> u64 {
-    20
 }
 fn default_connect_secs() -> u64 {
     5
@@ -209,19 +237,13 @@ pub struct PartyConfig {
 pub struct Timeouts {
     /// Deadline of one protocol round.
     pub round: Duration,
-    /// How long a proposer waits for the participants' answers.
-    pub proposal: Duration,
     /// TCP/TLS connection timeout.
     pub connect: Duration,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self {
-            round: Duration::from_secs(default_round_secs()),
-            proposal: Duration::from_secs(default_proposal_secs()),
-            connect: Duration::from_secs(default_connect_secs()),
-        }
+        Self { round: Duration::from_secs(default_round_secs()), connect: Duration::from_secs(default_connect_secs()) }
     }
 }
 
@@ -251,6 +273,11 @@ pub struct NodeConfig {
     pub limits: Limits,
     /// Concurrent sessions at most (others are refused).
     pub max_sessions: usize,
+    /// The client API, if enabled.
+    pub api: Option<ApiConfig>,
+    /// The node's own policy (which client may do what); `None`: every request is refused
+    /// except the node's own maintenance (presignatures, aux-info).
+    pub policy: Option<crate::policy::Policy>,
 }
 
 impl core::fmt::Debug for NodeConfig {
@@ -350,9 +377,7 @@ impl NodeConfig {
             return Err(invalid("parties", "a cluster needs at least two parties"));
         }
         let t = raw.timeouts;
-        for (name, v) in
-            [("round_secs", t.round_secs), ("proposal_secs", t.proposal_secs), ("connect_secs", t.connect_secs)]
-        {
+        for (name, v) in [("round_secs", t.round_secs), ("connect_secs", t.connect_secs)] {
             if v == 0 || v > 86_400 {
                 return Err(invalid(format!("timeouts.{name}"), "must be between 1 and 86400 seconds"));
             }
@@ -376,7 +401,30 @@ impl NodeConfig {
         if raw.prime_pool.size > 64 {
             return Err(invalid("prime_pool.size", "at most 64"));
         }
+        let api = match raw.api {
+            Some(a) => {
+                let listen: SocketAddr = a
+                    .listen
+                    .parse()
+                    .map_err(|_| invalid("api.listen", format!("`{}` is not an IP address and port", a.listen)))?;
+                if !a.tls && !listen.ip().is_loopback() {
+                    return Err(invalid("api.tls", "plain HTTP is only allowed on a loopback address"));
+                }
+                Some(ApiConfig { listen, tls: a.tls })
+            }
+            None => None,
+        };
+        let policy = match raw.policy {
+            Some(p) => {
+                let path = resolve(&p.file);
+                let text = read(&path)?;
+                Some(crate::policy::Policy::parse(&text).map_err(|e| ConfigError::Syntax { path, reason: e })?)
+            }
+            None => None,
+        };
         Ok(Self {
+            api,
+            policy,
             me,
             listen,
             data_dir,
@@ -386,7 +434,6 @@ impl NodeConfig {
             parties,
             timeouts: Timeouts {
                 round: Duration::from_secs(t.round_secs),
-                proposal: Duration::from_secs(t.proposal_secs),
                 connect: Duration::from_secs(t.connect_secs),
             },
             presign_pool: raw.presign_pool.size,

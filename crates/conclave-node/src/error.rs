@@ -9,6 +9,9 @@ pub enum NodeError {
     /// The caller's request cannot be served (unknown key, bad signer set, bad input).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// This node's policy does not allow the request.
+    #[error("refused by this node's policy: {0}")]
+    PolicyRefused(String),
     /// A participant refused to join the session.
     #[error("{party} refused the session: {reason}")]
     Refused {

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod error;
 mod node;
+pub mod policy;
 pub mod request;
 mod session;
 pub mod transport;
@@ -17,4 +18,5 @@ pub use error::NodeError;
 #[cfg(feature = "fault-injection")]
 pub use node::FaultPoint;
 pub use node::{KeyInfo, Node, SessionOutput, SignData, SignatureOutput, PRIME_BITS};
+pub use policy::{Caller, Policy};
 pub use request::Scheme;

@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 
 use crate::config::{MasterKeySource, NodeConfig, Timeouts};
 use crate::error::NodeError;
+use crate::policy::{Action, Caller, Policy, Query};
 use crate::request::{Control, EcdsaData, Request, Scheme};
 use crate::session::{drive, send_control, Role, SessionEvent};
 use crate::transport::{Channel, EarlyBuffer, Inbound, Transport, TransportConfig, TransportStats};
@@ -156,6 +157,7 @@ struct Inner {
     presign_pool: usize,
     prime_pool: usize,
     max_sessions: usize,
+    policy: Policy,
     state: Mutex<State>,
     primes: Mutex<()>,
     stop: Notify,
@@ -224,6 +226,10 @@ impl Node {
             presign_pool: config.presign_pool,
             prime_pool: config.prime_pool,
             max_sessions: config.max_sessions,
+            policy: config.policy.unwrap_or_else(|| {
+                tracing::warn!(party = %config.me, "no [policy] file configured: every client request is refused");
+                Policy::deny_all()
+            }),
             state: Mutex::new(State {
                 sessions: BTreeMap::new(),
                 finished: BTreeSet::new(),
@@ -317,6 +323,7 @@ impl Node {
     /// for the party set if this node has none for it.
     pub async fn keygen(
         &self,
+        caller: &Caller,
         scheme: Scheme,
         threshold: u16,
         parties: Option<PartySet>,
@@ -326,10 +333,12 @@ impl Node {
             None => PartySet::new(self.inner.identities.keys().copied())
                 .map_err(|_| NodeError::InvalidRequest("empty cluster".into()))?,
         };
+        let request = Request::Keygen { scheme, threshold, parties: parties.clone() };
+        self.inner.check_policy(caller, self.inner.me, &request)?;
         if scheme.is_ecdsa() && self.inner.load_aux(&parties).is_err() {
             self.run_aux_info(parties.clone()).await?;
         }
-        match self.inner.propose(Request::Keygen { scheme, threshold, parties }).await? {
+        match self.inner.propose(caller, request).await? {
             SessionOutput::Key(k) => Ok(k),
             _ => Err(NodeError::Bug("keygen produced no key")),
         }
@@ -337,7 +346,7 @@ impl Node {
 
     /// Runs aux-info (fresh Paillier keys and ring-Pedersen parameters) for `parties`.
     pub async fn run_aux_info(&self, parties: PartySet) -> Result<(), NodeError> {
-        self.inner.propose(Request::AuxInfo { parties }).await.map(|_| ())
+        self.inner.propose(&Caller::node(), Request::AuxInfo { parties }).await.map(|_| ())
     }
 
     /// Makes one presignature for `key_id` with `signers` (default: the pool's signer set).
@@ -347,12 +356,13 @@ impl Node {
             Some(s) => s,
             None => pool_signers(&key)?,
         };
-        self.inner.propose(Request::Presign { key_id: *key_id, signers }).await.map(|_| ())
+        self.inner.propose(&Caller::node(), Request::Presign { key_id: *key_id, signers }).await.map(|_| ())
     }
 
     /// Signs with `key_id`. `signers` default to us and the first healthy others.
     pub async fn sign(
         &self,
+        caller: &Caller,
         key_id: &KeyId,
         data: SignData,
         path: &[u32],
@@ -385,7 +395,7 @@ impl Node {
             (true, _) => return Err(NodeError::InvalidRequest("an ECDSA key signs a message or a digest".into())),
             (false, _) => return Err(NodeError::InvalidRequest("a Schnorr key signs a message".into())),
         };
-        match self.inner.propose(request).await? {
+        match self.inner.propose(caller, request).await? {
             SessionOutput::Signature(s) => Ok(s),
             _ => Err(NodeError::Bug("signing produced no signature")),
         }
@@ -396,6 +406,7 @@ impl Node {
     /// run for the new party set in the same operation if this node has none for it.
     pub async fn reshare(
         &self,
+        caller: &Caller,
         key_id: &KeyId,
         new_parties: PartySet,
         new_threshold: u16,
@@ -410,7 +421,7 @@ impl Node {
             new_parties: new_parties.clone(),
             new_threshold,
         };
-        let new_key = match self.inner.propose(request).await? {
+        let new_key = match self.inner.propose(caller, request).await? {
             SessionOutput::Reshared { new_key, .. } => new_key,
             _ => return Err(NodeError::Bug("reshare produced no hand-over")),
         };
@@ -423,10 +434,10 @@ impl Node {
     /// Refreshes `key_id`: the same parties get fresh shares of the same key; for an ECDSA key
     /// the party set's aux-info (Paillier keys) is refreshed in the same operation when
     /// `with_aux` is set.
-    pub async fn refresh(&self, key_id: &KeyId, with_aux: bool) -> Result<KeyInfo, NodeError> {
+    pub async fn refresh(&self, caller: &Caller, key_id: &KeyId, with_aux: bool) -> Result<KeyInfo, NodeError> {
         let key = self.inner.key_info(key_id)?;
         let new = self
-            .reshare(key_id, key.parties.clone(), key.threshold, None)
+            .reshare(caller, key_id, key.parties.clone(), key.threshold, None)
             .await?
             .ok_or(NodeError::Bug("refresh left us without a share"))?;
         if with_aux && key.scheme.is_ecdsa() {
@@ -705,7 +716,8 @@ impl Inner {
     }
 
     /// Proposes `request` to its other participants and runs our part.
-    async fn propose(self: &Arc<Self>, request: Request) -> Result<SessionOutput, NodeError> {
+    async fn propose(self: &Arc<Self>, caller: &Caller, request: Request) -> Result<SessionOutput, NodeError> {
+        self.check_policy(caller, self.me, &request)?;
         let participants = request.participants();
         if !participants.contains(self.me) {
             return Err(NodeError::InvalidRequest("this node must take part in the session it proposes".into()));
@@ -721,7 +733,7 @@ impl Inner {
         let result = async {
             let machine_start = self.prepare(session, &request).map_err(NodeError::InvalidRequest)?;
             tracing::info!(party = %self.me, session = %session, kind = request.kind(), "proposing session");
-            let proposal = Control::Propose(request.clone());
+            let proposal = Control::Propose { client: caller.name().to_owned(), request: request.clone() };
             for p in &others {
                 send_control(&self.transport, *p, session, &proposal);
             }
@@ -734,7 +746,7 @@ impl Inner {
     }
 
     /// Answers a proposal from `from`.
-    async fn join(self: Arc<Self>, from: PartyIndex, session: SessionId, request: Request) {
+    async fn join(self: Arc<Self>, from: PartyIndex, session: SessionId, caller: Caller, request: Request) {
         let participants = request.participants();
         let refuse = |reason: String| {
             tracing::info!(party = %self.me, session = %session, proposer = %from, %reason, "refusing session");
@@ -742,6 +754,9 @@ impl Inner {
         };
         if !participants.contains(self.me) || !participants.contains(from) {
             return refuse("the proposer and this node must both be participants".into());
+        }
+        if let Err(e) = self.check_policy(&caller, from, &request) {
+            return refuse(e.to_string());
         }
         let events = match self.register(session) {
             Ok(rx) => rx,
@@ -970,6 +985,61 @@ impl Inner {
         }
     }
 
+    /// Checks a request against this node's policy. The node's own maintenance (aux-info,
+    /// presignatures) needs no rule but may not be asked for by a client; everything else needs
+    /// a rule allowing `caller`, proposed by `proposer`.
+    fn check_policy(&self, caller: &Caller, proposer: PartyIndex, request: &Request) -> Result<(), NodeError> {
+        let maintenance = matches!(request, Request::AuxInfo { .. } | Request::Presign { .. });
+        if maintenance || caller.is_node() {
+            return if maintenance && caller.is_node() {
+                Ok(())
+            } else {
+                Err(NodeError::PolicyRefused(format!("`{caller}` cannot ask for a {} session", request.kind())))
+            };
+        }
+        let query = self.query(request).map_err(NodeError::InvalidRequest)?;
+        self.policy.check(caller, proposer, &query).map_err(NodeError::PolicyRefused)
+    }
+
+    /// The policy's view of a request.
+    fn query(&self, request: &Request) -> Result<Query, String> {
+        let scheme_of = |key_id: &KeyId| lock(&self.state).keys.get(key_id).map(|k| k.scheme);
+        Ok(match request {
+            Request::Keygen { scheme, .. } => {
+                Query { action: Action::Keygen, scheme: Some(*scheme), key_id: None, hash: None }
+            }
+            Request::SignEcdsa { key_id, data, .. } => Query {
+                action: Action::Sign,
+                scheme: scheme_of(key_id),
+                key_id: Some(*key_id),
+                hash: Some(match data {
+                    EcdsaData::Message { hash, .. } => hash.name().to_owned(),
+                    EcdsaData::Digest(_) => "digest".to_owned(),
+                }),
+            },
+            Request::SignSchnorr { key_id, .. } => {
+                Query { action: Action::Sign, scheme: scheme_of(key_id), key_id: Some(*key_id), hash: None }
+            }
+            Request::Reshare { scheme, old_public, new_parties, new_threshold, .. } => {
+                let (key_id, parties, threshold) = match scheme {
+                    Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340 => {
+                        public_summary::<Secp256k1>(old_public)?
+                    }
+                    Scheme::EcdsaP256 => public_summary::<P256>(old_public)?,
+                    Scheme::Ed25519 => public_summary::<Ed25519>(old_public)?,
+                };
+                let refresh = &parties == new_parties && threshold == *new_threshold;
+                Query {
+                    action: if refresh { Action::Refresh } else { Action::Reshare },
+                    scheme: Some(*scheme),
+                    key_id: Some(key_id),
+                    hash: None,
+                }
+            }
+            Request::AuxInfo { .. } | Request::Presign { .. } => return Err("maintenance request".into()),
+        })
+    }
+
     /// The public record of a key we hold.
     fn public_record(&self, key: &KeyInfo) -> Result<Vec<u8>, String> {
         Ok(match key.scheme {
@@ -1066,6 +1136,11 @@ impl Inner {
         }
         Ok(key_info(scheme, share))
     }
+}
+
+fn public_summary<C: Curve>(record: &[u8]) -> Result<(KeyId, PartySet, u16), String> {
+    let p = PublicKeyShare::<C>::from_record(record).map_err(|e| format!("old key's public data: {e}"))?;
+    Ok((p.key_id, p.parties, p.threshold))
 }
 
 fn decode_share<C: Curve>(bytes: &[u8]) -> Result<KeyShare<C>, NodeError> {
@@ -1291,8 +1366,8 @@ async fn dispatch(inner: Arc<Inner>, mut inbound: mpsc::Receiver<Inbound>) {
                 }
             },
             Channel::Control => match Control::from_bytes(&msg.frame.payload) {
-                Ok(Control::Propose(request)) => {
-                    tokio::spawn(inner.clone().join(from, session, request));
+                Ok(Control::Propose { client, request }) => {
+                    tokio::spawn(inner.clone().join(from, session, Caller::client(client), request));
                 }
                 Ok(other) => match target {
                     Some(tx) => {
@@ -1361,7 +1436,7 @@ fn refill_presignatures(inner: &Arc<Inner>) {
         }
         let i = inner.clone();
         tokio::spawn(async move {
-            let r = i.propose(Request::Presign { key_id: key.key_id, signers }).await;
+            let r = i.propose(&Caller::node(), Request::Presign { key_id: key.key_id, signers }).await;
             if let Err(e) = r {
                 tracing::warn!(party = %i.me, key = %key.key_id, error = %e, "presignature refill failed");
             }

@@ -357,8 +357,14 @@ fn decode_set(r: &mut Reader<'_>) -> Result<PartySet, DecodeError> {
 /// A message between nodes about sessions (not part of any protocol).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Control {
-    /// The sender proposes the session (the frame's session id) for `Request`.
-    Propose(Request),
+    /// The sender proposes the session (the frame's session id) for `request`, asked by
+    /// `client` (as the sender authenticated it; `node` for its own maintenance).
+    Propose {
+        /// The client's policy name.
+        client: String,
+        /// What the session does.
+        request: Request,
+    },
     /// The sender joined the session.
     Accept,
     /// The sender refuses the session.
@@ -369,6 +375,7 @@ pub enum Control {
 
 const CONTROL_VERSION: u8 = 1;
 const MAX_REASON: usize = 1024;
+const MAX_CLIENT: usize = 256;
 
 impl Control {
     /// Encodes the message.
@@ -376,9 +383,9 @@ impl Control {
         let mut w = Writer::new();
         w.u8(CONTROL_VERSION);
         match self {
-            Control::Propose(r) => {
-                w.u8(1);
-                r.encode(&mut w);
+            Control::Propose { client, request } => {
+                w.u8(1).bytes(client.as_bytes());
+                request.encode(&mut w);
             }
             Control::Accept => {
                 w.u8(2);
@@ -404,7 +411,12 @@ impl Control {
             Ok(String::from_utf8_lossy(b).into_owned())
         };
         let msg = match r.u8()? {
-            1 => Control::Propose(Request::decode(&mut r)?),
+            1 => {
+                let client = core::str::from_utf8(r.bytes("client", MAX_CLIENT)?)
+                    .map_err(|_| DecodeError::Invalid { what: "client", reason: "not UTF-8" })?
+                    .to_owned();
+                Control::Propose { client, request: Request::decode(&mut r)? }
+            }
             2 => Control::Accept,
             3 => Control::Refuse(text(&mut r)?),
             4 => Control::Cancel(text(&mut r)?),
@@ -435,33 +447,37 @@ mod tests {
         PartySet::new(v.iter().map(|i| PartyIndex(*i))).unwrap()
     }
 
+    fn prop(request: Request) -> Control {
+        Control::Propose { client: "app".into(), request }
+    }
+
     #[test]
     fn control_round_trips() {
         let msgs = [
-            Control::Propose(Request::Keygen { scheme: Scheme::Ed25519, threshold: 2, parties: set(&[0, 1, 2]) }),
-            Control::Propose(Request::AuxInfo { parties: set(&[0, 1, 2]) }),
-            Control::Propose(Request::Presign { key_id: KeyId([7; 32]), signers: set(&[0, 2]) }),
-            Control::Propose(Request::SignEcdsa {
+            prop(Request::Keygen { scheme: Scheme::Ed25519, threshold: 2, parties: set(&[0, 1, 2]) }),
+            prop(Request::AuxInfo { parties: set(&[0, 1, 2]) }),
+            prop(Request::Presign { key_id: KeyId([7; 32]), signers: set(&[0, 2]) }),
+            prop(Request::SignEcdsa {
                 key_id: KeyId([1; 32]),
                 signers: set(&[1, 2]),
                 path: vec![0, 5],
                 data: EcdsaData::Message { hash: HashName::Keccak256, message: b"hi".to_vec() },
                 presignature: Some([9; 32]),
             }),
-            Control::Propose(Request::SignEcdsa {
+            prop(Request::SignEcdsa {
                 key_id: KeyId([1; 32]),
                 signers: set(&[1, 2]),
                 path: vec![],
                 data: EcdsaData::Digest([3; 32]),
                 presignature: None,
             }),
-            Control::Propose(Request::SignSchnorr {
+            prop(Request::SignSchnorr {
                 key_id: KeyId([2; 32]),
                 signers: set(&[0, 1]),
                 message: vec![1, 2, 3],
                 taproot: Some(Some([4; 32])),
             }),
-            Control::Propose(Request::Reshare {
+            prop(Request::Reshare {
                 scheme: Scheme::EcdsaP256,
                 old_public: vec![1, 2, 3],
                 old_signers: set(&[0, 1]),

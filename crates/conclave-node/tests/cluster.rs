@@ -32,13 +32,18 @@ async fn keygen_and_sign_every_scheme_then_restart() {
     cluster.preload_primes(0);
     let mut keys = Vec::new();
     for scheme in Scheme::ALL {
-        let key = cluster.node(0).keygen(scheme, 2, None).await.unwrap_or_else(|e| panic!("{scheme}: {e}"));
+        let key = cluster
+            .node(0)
+            .keygen(&common::caller(), scheme, 2, None)
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
         cluster.wait_for_key(&key.key_id).await;
         for i in 1..3 {
             assert_eq!(cluster.node(i).key(&key.key_id).as_ref(), Some(&key), "{scheme}: node {i} agrees");
         }
         let message = format!("conclave node test: {scheme}").into_bytes();
-        let sig = cluster.node(0).sign(&key.key_id, data_for(scheme, &message), &[], None).await.unwrap();
+        let sig =
+            cluster.node(0).sign(&common::caller(), &key.key_id, data_for(scheme, &message), &[], None).await.unwrap();
         common::verify_externally(&sig, &message);
         keys.push((scheme, key));
     }
@@ -47,7 +52,13 @@ async fn keygen_and_sign_every_scheme_then_restart() {
     let msg = [7u8; 32];
     let sig = cluster
         .node(2)
-        .sign(&bip340.key_id, SignData::Schnorr { message: msg.to_vec(), taproot: Some(None) }, &[], None)
+        .sign(
+            &common::caller(),
+            &bip340.key_id,
+            SignData::Schnorr { message: msg.to_vec(), taproot: Some(None) },
+            &[],
+            None,
+        )
         .await
         .unwrap();
     common::verify_externally(&sig, &msg);
@@ -60,26 +71,29 @@ async fn keygen_and_sign_every_scheme_then_restart() {
         let message = format!("after restart: {scheme}").into_bytes();
         let sig = cluster
             .node(1)
-            .sign(&key.key_id, data_for(*scheme, &message), &[], Some(set(&[1, 2])))
+            .sign(&common::caller(), &key.key_id, data_for(*scheme, &message), &[], Some(set(&[1, 2])))
             .await
             .unwrap_or_else(|e| panic!("{scheme} after restart: {e}"));
         common::verify_externally(&sig, &message);
     }
     // An ECDSA refresh: fresh shares of the same key, aux-info kept; the new shares sign.
     let (_, kp) = keys.iter().find(|(s, _)| *s == Scheme::EcdsaP256).unwrap();
-    let refreshed = cluster.node(0).refresh(&kp.key_id, false).await.unwrap();
+    let refreshed = cluster.node(0).refresh(&common::caller(), &kp.key_id, false).await.unwrap();
     assert_eq!(refreshed.public_key, kp.public_key);
     cluster.wait_for_key(&refreshed.key_id).await;
     let sig = cluster
         .node(1)
-        .sign(&refreshed.key_id, data_for(Scheme::EcdsaP256, b"refreshed"), &[], Some(set(&[0, 1])))
+        .sign(&common::caller(), &refreshed.key_id, data_for(Scheme::EcdsaP256, b"refreshed"), &[], Some(set(&[0, 1])))
         .await
         .unwrap();
     common::verify_externally(&sig, b"refreshed");
     // ECDSA with a derivation path and with a caller's digest (interactive).
     let (_, k1) = keys.iter().find(|(s, _)| *s == Scheme::EcdsaSecp256k1).unwrap();
-    let sig =
-        cluster.node(2).sign(&k1.key_id, data_for(Scheme::EcdsaSecp256k1, b"derived"), &[0, 7], None).await.unwrap();
+    let sig = cluster
+        .node(2)
+        .sign(&common::caller(), &k1.key_id, data_for(Scheme::EcdsaSecp256k1, b"derived"), &[0, 7], None)
+        .await
+        .unwrap();
     common::verify_externally(&sig, b"derived");
     assert_ne!(sig.public_key, k1.public_key, "signed under the derived child key");
     cluster.shutdown().await;
@@ -90,16 +104,23 @@ async fn keygen_and_sign_every_scheme_then_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn node_stopped_mid_session_is_named_and_quorum_continues() {
     let mut cluster = common::start(3, 3, 0).await;
-    let key = cluster.node(0).keygen(Scheme::Ed25519, 2, None).await.unwrap();
+    let key = cluster.node(0).keygen(&common::caller(), Scheme::Ed25519, 2, None).await.unwrap();
     cluster.wait_for_key(&key.key_id).await;
     cluster.node(1).inject_fault(FaultPoint::AfterAccept);
-    let err =
-        cluster.node(0).sign(&key.key_id, data_for(Scheme::Ed25519, b"m"), &[], Some(set(&[0, 1]))).await.unwrap_err();
+    let err = cluster
+        .node(0)
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::Ed25519, b"m"), &[], Some(set(&[0, 1])))
+        .await
+        .unwrap_err();
     let NodeError::Aborted(culprits) = &err else { panic!("expected an abort, got {err}") };
     assert!(culprits.iter().all(|c| c.party == PartyIndex(1) && c.fault == Fault::Silent), "{err}");
     assert!(!culprits.is_empty());
     // Default signers now avoid node 1.
-    let sig = cluster.node(0).sign(&key.key_id, data_for(Scheme::Ed25519, b"next"), &[], None).await.unwrap();
+    let sig = cluster
+        .node(0)
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::Ed25519, b"next"), &[], None)
+        .await
+        .unwrap();
     assert_eq!(sig.signers, set(&[0, 2]));
     common::verify_externally(&sig, b"next");
     cluster.stop(1).await;
@@ -112,26 +133,26 @@ async fn node_stopped_mid_session_is_named_and_quorum_continues() {
 async fn keygen_crash_points() {
     let mut cluster = common::start(3, 5, 0).await;
     cluster.node(2).inject_fault(FaultPoint::AfterKeyShareStored);
-    let key = cluster.node(0).keygen(Scheme::SchnorrBip340, 2, None).await.unwrap();
+    let key = cluster.node(0).keygen(&common::caller(), Scheme::SchnorrBip340, 2, None).await.unwrap();
     common::wait_until(Duration::from_secs(30), || cluster.node(2).is_stopped()).await;
     cluster.restart(2).await;
     assert_eq!(cluster.node(2).key(&key.key_id).as_ref(), Some(&key), "the committed share survived");
     let sig = cluster
         .node(2)
-        .sign(&key.key_id, data_for(Scheme::SchnorrBip340, b"x"), &[], Some(set(&[0, 2])))
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::SchnorrBip340, b"x"), &[], Some(set(&[0, 2])))
         .await
         .unwrap();
     common::verify_externally(&sig, b"x");
 
     cluster.node(1).inject_fault(FaultPoint::BeforeKeyShareStored);
-    let key2 = cluster.node(0).keygen(Scheme::SchnorrBip340, 2, None).await.unwrap();
+    let key2 = cluster.node(0).keygen(&common::caller(), Scheme::SchnorrBip340, 2, None).await.unwrap();
     common::wait_until(Duration::from_secs(30), || cluster.node(1).is_stopped()).await;
     cluster.restart(1).await;
     assert!(cluster.node(1).key(&key2.key_id).is_none(), "a share never stored is not reported");
     // The other two still sign with it.
     let sig = cluster
         .node(0)
-        .sign(&key2.key_id, data_for(Scheme::SchnorrBip340, b"y"), &[], Some(set(&[0, 2])))
+        .sign(&common::caller(), &key2.key_id, data_for(Scheme::SchnorrBip340, b"y"), &[], Some(set(&[0, 2])))
         .await
         .unwrap();
     common::verify_externally(&sig, b"y");
@@ -144,7 +165,7 @@ async fn keygen_crash_points() {
 async fn presignature_pool_and_crash_after_take() {
     let mut cluster = common::start(3, 300, 1).await;
     cluster.preload_primes(3);
-    let key = cluster.node(0).keygen(Scheme::EcdsaSecp256k1, 2, None).await.unwrap();
+    let key = cluster.node(0).keygen(&common::caller(), Scheme::EcdsaSecp256k1, 2, None).await.unwrap();
     cluster.wait_for_key(&key.key_id).await;
     // Node 0 refills the pool of signer set {0, 1}.
     common::wait_until(Duration::from_secs(240), || {
@@ -152,7 +173,11 @@ async fn presignature_pool_and_crash_after_take() {
             && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
     })
     .await;
-    let sig = cluster.node(0).sign(&key.key_id, data_for(Scheme::EcdsaSecp256k1, b"pooled"), &[], None).await.unwrap();
+    let sig = cluster
+        .node(0)
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::EcdsaSecp256k1, b"pooled"), &[], None)
+        .await
+        .unwrap();
     common::verify_externally(&sig, b"pooled");
     // The pool refills; then node 1 crashes right after taking the next one.
     common::wait_until(Duration::from_secs(240), || {
@@ -163,7 +188,7 @@ async fn presignature_pool_and_crash_after_take() {
     cluster.node(1).inject_fault(FaultPoint::AfterPresignatureTaken);
     let err = cluster
         .node(0)
-        .sign(&key.key_id, data_for(Scheme::EcdsaSecp256k1, b"crash"), &[], Some(set(&[0, 1])))
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::EcdsaSecp256k1, b"crash"), &[], Some(set(&[0, 1])))
         .await
         .unwrap_err();
     assert!(matches!(err, NodeError::Aborted(_) | NodeError::Refused { .. }), "{err}");
@@ -172,7 +197,7 @@ async fn presignature_pool_and_crash_after_take() {
     // Signing goes on (interactive with node 2, or a fresh pooled one).
     let sig = cluster
         .node(0)
-        .sign(&key.key_id, data_for(Scheme::EcdsaSecp256k1, b"after"), &[], Some(set(&[0, 2])))
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::EcdsaSecp256k1, b"after"), &[], Some(set(&[0, 2])))
         .await
         .unwrap();
     common::verify_externally(&sig, b"after");
@@ -185,11 +210,11 @@ async fn presignature_pool_and_crash_after_take() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reshare_to_a_new_group_then_refresh() {
     let cluster = common::start(4, 30, 0).await;
-    let old = cluster.node(1).keygen(Scheme::Ed25519, 2, Some(set(&[0, 1, 2]))).await.unwrap();
+    let old = cluster.node(1).keygen(&common::caller(), Scheme::Ed25519, 2, Some(set(&[0, 1, 2]))).await.unwrap();
     common::wait_until(Duration::from_secs(30), || (0..3).all(|i| cluster.node(i).key(&old.key_id).is_some())).await;
     let new = cluster
         .node(1)
-        .reshare(&old.key_id, set(&[1, 2, 3]), 2, Some(set(&[0, 1])))
+        .reshare(&common::caller(), &old.key_id, set(&[1, 2, 3]), 2, Some(set(&[0, 1])))
         .await
         .unwrap()
         .expect("node 1 stays in the group");
@@ -204,24 +229,68 @@ async fn reshare_to_a_new_group_then_refresh() {
     assert!(cluster.node(0).keys().is_empty(), "the leaving party retired its share");
     let sig = cluster
         .node(3)
-        .sign(&new.key_id, data_for(Scheme::Ed25519, b"new group"), &[], Some(set(&[1, 3])))
+        .sign(&common::caller(), &new.key_id, data_for(Scheme::Ed25519, b"new group"), &[], Some(set(&[1, 3])))
         .await
         .unwrap();
     assert_eq!(sig.public_key, old.public_key);
     common::verify_externally(&sig, b"new group");
     // The old key is gone: signing with it is refused.
-    let err = cluster.node(1).sign(&old.key_id, data_for(Scheme::Ed25519, b"old"), &[], None).await.unwrap_err();
+    let err = cluster
+        .node(1)
+        .sign(&common::caller(), &old.key_id, data_for(Scheme::Ed25519, b"old"), &[], None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, NodeError::InvalidRequest(_)), "{err}");
 
-    let refreshed = cluster.node(2).refresh(&new.key_id, false).await.unwrap();
+    let refreshed = cluster.node(2).refresh(&common::caller(), &new.key_id, false).await.unwrap();
     assert_eq!(refreshed.public_key, old.public_key);
     common::wait_until(Duration::from_secs(30), || (1..4).all(|i| cluster.node(i).key(&refreshed.key_id).is_some()))
         .await;
     let sig = cluster
         .node(1)
-        .sign(&refreshed.key_id, data_for(Scheme::Ed25519, b"refreshed"), &[], Some(set(&[1, 2])))
+        .sign(&common::caller(), &refreshed.key_id, data_for(Scheme::Ed25519, b"refreshed"), &[], Some(set(&[1, 2])))
         .await
         .unwrap();
     common::verify_externally(&sig, b"refreshed");
+    cluster.shutdown().await;
+}
+
+/// Each node checks proposals against its own policy: a node whose policy does not allow the
+/// client refuses, and the proposer reports the refusing party and its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_refuses_what_its_own_policy_does_not_allow() {
+    let mut cluster = common::start(3, 10, 0).await;
+    let key = cluster.node(0).keygen(&common::caller(), Scheme::Ed25519, 2, None).await.unwrap();
+    cluster.wait_for_key(&key.key_id).await;
+    // Node 2 allows the client keygen only.
+    let keygen_only = common::ALLOW_ALL_POLICY
+        .replace(r#"actions = ["keygen", "sign", "refresh", "reshare", "read"]"#, r#"actions = ["keygen"]"#);
+    common::write_policy(&cluster, 2, &keygen_only);
+    cluster.restart(2).await;
+    let err = cluster
+        .node(0)
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::Ed25519, b"m"), &[], Some(set(&[0, 2])))
+        .await
+        .unwrap_err();
+    match &err {
+        NodeError::Refused { party, reason } => {
+            assert_eq!(*party, PartyIndex(2));
+            assert!(reason.contains("test") && reason.contains("sign"), "{reason}");
+        }
+        other => panic!("expected a refusal, got {other}"),
+    }
+    // Node 1 still signs with node 0; an unknown client is refused by the proposer itself.
+    let sig = cluster
+        .node(0)
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::Ed25519, b"ok"), &[], Some(set(&[0, 1])))
+        .await
+        .unwrap();
+    common::verify_externally(&sig, b"ok");
+    let err = cluster
+        .node(0)
+        .sign(&conclave_node::Caller::client("mallory"), &key.key_id, data_for(Scheme::Ed25519, b"x"), &[], None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NodeError::PolicyRefused(_)), "{err}");
     cluster.shutdown().await;
 }

@@ -12,6 +12,32 @@ use conclave_protocol::{IdentityKey, PartyIndex};
 use rand_core::OsRng;
 use rug::Integer;
 
+/// The bearer token of the test client (`test`), allowed everything by [`ALLOW_ALL_POLICY`].
+pub const TEST_TOKEN: &str = "conclave-test-token";
+
+/// A policy allowing the client `test` every action (its token hash is SHA-256 of
+/// [`TEST_TOKEN`]).
+pub const ALLOW_ALL_POLICY: &str = r#"
+[[clients]]
+name = "test"
+token_sha256 = "75a6efe1aeaf59c4dcfd34e1fc1d19f0b12fce772ebcb455748b6d3fedb4d8cc"
+
+[[rules]]
+clients = ["test"]
+actions = ["keygen", "sign", "refresh", "reshare", "read"]
+"#;
+
+/// The test client.
+pub fn caller() -> conclave_node::Caller {
+    conclave_node::Caller::client("test")
+}
+
+/// Replaces node `i`'s policy file (takes effect when the node restarts).
+pub fn write_policy(cluster: &Cluster, i: u16, policy: &str) {
+    let m = &cluster.members[usize::from(i)];
+    std::fs::write(m.config_path.with_file_name("policy.toml"), policy).unwrap();
+}
+
 /// One member's files.
 pub struct Member {
     pub index: PartyIndex,
@@ -59,8 +85,9 @@ pub async fn start(n: u16, round_secs: u64, presign_pool: usize) -> Cluster {
             "[node]\nindex = {i}\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\nidentity_key = \"identity.key\"\n\
              tls_cert = \"tls.crt\"\ntls_key = \"tls.key\"\n\n[master_key]\nfile = \"secrets/master.key\"\n\n\
              [timeouts]\nround_secs = {round_secs}\nconnect_secs = 2\n\n[presign_pool]\nsize = {presign_pool}\n\n\
-             [prime_pool]\nsize = 0\n{entries}"
+             [prime_pool]\nsize = 0\n\n[policy]\nfile = \"policy.toml\"\n{entries}"
         );
+        std::fs::write(home.join("policy.toml"), ALLOW_ALL_POLICY).unwrap();
         let config_path = home.join("node.toml");
         std::fs::write(&config_path, text).unwrap();
         members.push(Member { index: PartyIndex(i), config_path, data_dir: home.join("data") });
@@ -158,10 +185,10 @@ pub fn verify_externally(sig: &SignatureOutput, message: &[u8]) {
             vk.verify_strict(message, &s).expect("ed25519-dalek verifies");
         }
         Scheme::SchnorrBip340 => {
-            use k256::schnorr::signature::Verifier;
+            // BIP-340 over the message bytes as given (k256's `Verifier` would SHA-256 them first).
             let vk = k256::schnorr::VerifyingKey::from_bytes(&sig.public_key).unwrap();
             let s = k256::schnorr::Signature::try_from(sig.signature.as_slice()).unwrap();
-            vk.verify(message, &s).expect("k256 BIP-340 verifies");
+            vk.verify_raw(message, &s).expect("k256 BIP-340 verifies");
         }
         Scheme::FrostSecp256k1 => {
             // RFC 9591 FROST(secp256k1, SHA-256) has no verifier outside the ZF crates; ours
