@@ -17,6 +17,6 @@ pub use config::{ConfigError, NodeConfig};
 pub use error::NodeError;
 #[cfg(feature = "fault-injection")]
 pub use node::FaultPoint;
-pub use node::{KeyInfo, Node, SessionOutput, SignData, SignatureOutput, PRIME_BITS};
+pub use node::{KeyInfo, Node, SessionOutput, SessionState, SessionStatus, SignData, SignatureOutput, PRIME_BITS};
 pub use policy::{Caller, Policy};
 pub use request::Scheme;

@@ -137,7 +137,63 @@ pub enum SignData {
     },
 }
 
+/// Sessions remembered for status queries.
+const STATUS_MEMORY: usize = 1024;
+
+/// Where a session is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// Running.
+    Running,
+    /// Finished with an output.
+    Succeeded,
+    /// Failed; `culprits` are the parties blamed (index, fault), if any.
+    Failed {
+        /// The error.
+        error: String,
+        /// The parties blamed.
+        culprits: Vec<(PartyIndex, String)>,
+    },
+}
+
+/// A session as the node saw it (public data only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionStatus {
+    /// The session id.
+    pub id: SessionId,
+    /// `keygen`, `aux-info`, `presign`, `sign-ecdsa`, `sign-schnorr`, `reshare`.
+    pub kind: &'static str,
+    /// The client that asked (`node` for maintenance).
+    pub client: String,
+    /// The proposing node.
+    pub proposer: PartyIndex,
+    /// The participants.
+    pub participants: PartySet,
+    /// Where it is.
+    pub state: SessionState,
+    /// When it started (Unix milliseconds).
+    pub started_unix_ms: u64,
+    /// How long it ran, once finished.
+    pub duration_ms: Option<u64>,
+}
+
+#[derive(Default)]
+struct Metrics {
+    /// (kind, outcome) → count.
+    sessions: BTreeMap<(&'static str, &'static str), u64>,
+    /// kind → (sum of seconds, count) of finished sessions.
+    latency: BTreeMap<&'static str, (f64, u64)>,
+    refusals_sent: u64,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 struct State {
+    status: BTreeMap<SessionId, (SessionStatus, Instant)>,
+    status_order: VecDeque<SessionId>,
+    metrics: Metrics,
     sessions: BTreeMap<SessionId, mpsc::Sender<SessionEvent>>,
     finished: BTreeSet<SessionId>,
     finished_order: VecDeque<SessionId>,
@@ -231,6 +287,9 @@ impl Node {
                 Policy::deny_all()
             }),
             state: Mutex::new(State {
+                status: BTreeMap::new(),
+                status_order: VecDeque::new(),
+                metrics: Metrics::default(),
                 sessions: BTreeMap::new(),
                 finished: BTreeSet::new(),
                 finished_order: VecDeque::new(),
@@ -446,6 +505,85 @@ impl Node {
         Ok(new)
     }
 
+    /// The client a bearer token belongs to, by this node's policy.
+    pub fn authenticate_token(&self, token: &str) -> Option<Caller> {
+        self.inner.policy.authenticate_token(token)
+    }
+
+    /// The client a TLS client certificate (its SHA-256) belongs to, by this node's policy.
+    pub fn authenticate_cert(&self, cert_sha256: &[u8; 32]) -> Option<Caller> {
+        self.inner.policy.authenticate_cert(cert_sha256)
+    }
+
+    /// Whether `caller` may read keys, sessions, pool status and the audit log.
+    pub fn check_read(&self, caller: &Caller) -> Result<(), NodeError> {
+        let q = Query { action: Action::Read, scheme: None, key_id: None, hash: None };
+        self.inner.policy.check(caller, self.inner.me, &q).map_err(NodeError::PolicyRefused)
+    }
+
+    /// Recent sessions (at most the last 1024), newest last.
+    pub fn sessions(&self) -> Vec<SessionStatus> {
+        let st = lock(&self.inner.state);
+        st.status_order.iter().filter_map(|id| st.status.get(id).map(|(s, _)| s.clone())).collect()
+    }
+
+    /// One recent session.
+    pub fn session(&self, id: &SessionId) -> Option<SessionStatus> {
+        lock(&self.inner.state).status.get(id).map(|(s, _)| s.clone())
+    }
+
+    /// The configured presignature pool size per ECDSA key.
+    pub fn presign_pool_target(&self) -> usize {
+        self.inner.presign_pool
+    }
+
+    /// Metrics in the Prometheus text exposition format.
+    pub fn metrics_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let (sessions, latency, refusals, running, early_dropped, keys) = {
+            let st = lock(&self.inner.state);
+            (
+                st.metrics.sessions.clone(),
+                st.metrics.latency.clone(),
+                st.metrics.refusals_sent,
+                st.sessions.len(),
+                st.early.dropped(),
+                st.keys.values().filter(|k| k.scheme.is_ecdsa()).map(|k| k.key_id).collect::<Vec<_>>(),
+            )
+        };
+        let _ = writeln!(out, "# HELP conclave_sessions_total Sessions by kind and outcome.\n# TYPE conclave_sessions_total counter");
+        for ((kind, outcome), n) in &sessions {
+            let _ = writeln!(out, "conclave_sessions_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP conclave_session_seconds Duration of finished sessions.\n# TYPE conclave_session_seconds summary");
+        for (kind, (sum, count)) in &latency {
+            let _ = writeln!(out, "conclave_session_seconds_sum{{kind=\"{kind}\"}} {sum}");
+            let _ = writeln!(out, "conclave_session_seconds_count{{kind=\"{kind}\"}} {count}");
+        }
+        let _ = writeln!(out, "# TYPE conclave_sessions_running gauge\nconclave_sessions_running {running}");
+        let _ = writeln!(out, "# TYPE conclave_refusals_sent_total counter\nconclave_refusals_sent_total {refusals}");
+        let _ = writeln!(out, "# TYPE conclave_presignatures gauge");
+        for k in keys {
+            let n = self.presignatures(&k).unwrap_or(0);
+            let _ = writeln!(out, "conclave_presignatures{{key=\"{k}\"}} {n}");
+        }
+        if let Ok(n) = self.safe_primes() {
+            let _ = writeln!(out, "# TYPE conclave_safe_primes gauge\nconclave_safe_primes {n}");
+        }
+        let t = self.inner.transport.stats();
+        let _ = writeln!(out, "# TYPE conclave_frames_dropped_total counter");
+        let _ = writeln!(out, "conclave_frames_dropped_total{{reason=\"early_buffer_full\"}} {early_dropped}");
+        let _ = writeln!(out, "conclave_frames_dropped_total{{reason=\"queue_full\"}} {}", t.queue_full_drops);
+        let _ = writeln!(out, "conclave_frames_dropped_total{{reason=\"oversized\"}} {}", t.oversized_frames);
+        let _ = writeln!(out, "conclave_frames_dropped_total{{reason=\"bad_frame\"}} {}", t.bad_frames);
+        let _ = writeln!(out, "# TYPE conclave_frames_total counter");
+        let _ = writeln!(out, "conclave_frames_total{{direction=\"in\"}} {}", t.frames_in);
+        let _ = writeln!(out, "conclave_frames_total{{direction=\"out\"}} {}", t.frames_out);
+        let _ = writeln!(out, "# TYPE conclave_rejected_handshakes_total counter\nconclave_rejected_handshakes_total {}", t.rejected_handshakes);
+        out
+    }
+
     /// Stops the node: background tasks end, running sessions end with `ShuttingDown`, the
     /// transport closes. Everything committed stays in the store.
     pub async fn shutdown(mut self) {
@@ -655,6 +793,53 @@ impl Inner {
         Ok(SessionId(h.finalize().into()))
     }
 
+    fn record_start(&self, session: SessionId, request: &Request, caller: &Caller, proposer: PartyIndex) {
+        let status = SessionStatus {
+            id: session,
+            kind: request.kind(),
+            client: caller.name().to_owned(),
+            proposer,
+            participants: request.participants(),
+            state: SessionState::Running,
+            started_unix_ms: unix_ms(),
+            duration_ms: None,
+        };
+        let mut st = lock(&self.state);
+        st.status.insert(session, (status, Instant::now()));
+        st.status_order.push_back(session);
+        while st.status_order.len() > STATUS_MEMORY {
+            if let Some(old) = st.status_order.pop_front() {
+                st.status.remove(&old);
+            }
+        }
+    }
+
+    fn record_end(&self, session: SessionId, request: &Request, result: &Result<SessionOutput, NodeError>) {
+        let mut st = lock(&self.state);
+        let kind = request.kind();
+        let outcome = match result {
+            Ok(_) => "succeeded",
+            Err(NodeError::Aborted(_)) | Err(NodeError::Unidentified(_)) => "aborted",
+            Err(NodeError::Refused { .. }) | Err(NodeError::Cancelled { .. }) | Err(NodeError::PolicyRefused(_)) => "refused",
+            Err(_) => "failed",
+        };
+        *st.metrics.sessions.entry((kind, outcome)).or_default() += 1;
+        if let Some((status, started)) = st.status.get_mut(&session) {
+            let elapsed = started.elapsed();
+            status.duration_ms = Some(elapsed.as_millis() as u64);
+            status.state = match result {
+                Ok(_) => SessionState::Succeeded,
+                Err(e) => SessionState::Failed {
+                    error: e.to_string(),
+                    culprits: e.culprits().iter().map(|c| (c.party, format!("{:?}", c.fault))).collect(),
+                },
+            };
+            let entry = st.metrics.latency.entry(kind).or_insert((0.0, 0));
+            entry.0 += elapsed.as_secs_f64();
+            entry.1 += 1;
+        }
+    }
+
     /// Registers a session: creates its channel and moves its early messages into it. Refuses a
     /// session id seen before (in memory, or durably in the store's session log).
     fn register(&self, session: SessionId) -> Result<mpsc::Receiver<SessionEvent>, String> {
@@ -729,6 +914,7 @@ impl Inner {
         }
         let session = self.new_session_id()?;
         let events = self.register(session).map_err(NodeError::InvalidRequest)?;
+        self.record_start(session, &request, caller, self.me);
         let others: Vec<PartyIndex> = participants.others(self.me).collect();
         let result = async {
             let machine_start = self.prepare(session, &request).map_err(NodeError::InvalidRequest)?;
@@ -750,6 +936,7 @@ impl Inner {
         let participants = request.participants();
         let refuse = |reason: String| {
             tracing::info!(party = %self.me, session = %session, proposer = %from, %reason, "refusing session");
+            lock(&self.state).metrics.refusals_sent += 1;
             send_control(&self.transport, from, session, &Control::Refuse(reason));
         };
         if !participants.contains(self.me) || !participants.contains(from) {
@@ -770,6 +957,7 @@ impl Inner {
             }
         };
         send_control(&self.transport, from, session, &Control::Accept);
+        self.record_start(session, &request, &caller, from);
         tracing::info!(party = %self.me, session = %session, proposer = %from, kind = request.kind(), "joined session");
         #[cfg(feature = "fault-injection")]
         if self.fault_hit(FaultPoint::AfterAccept) {
@@ -788,6 +976,7 @@ impl Inner {
         request: &Request,
         result: Result<SessionOutput, NodeError>,
     ) -> Result<SessionOutput, NodeError> {
+        self.record_end(session, request, &result);
         match &result {
             Ok(out) => {
                 if let SessionOutput::Key(info) = out {
