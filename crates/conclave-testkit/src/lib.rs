@@ -8,10 +8,12 @@
 //! * [`driver`]: a driver with per-party RNGs, shuffled delivery and messages held past the
 //!   deadline (the adversarial matrix's reorder and delay cells).
 //! * [`fuzz`]: machine-sequence fuzzing of any [`conclave_protocol::StateMachine`].
+//! * [`matrix`]: whole-message faults (drop, duplicate, replay, reorder, delay) for any protocol.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod driver;
 pub mod fuzz;
+pub mod matrix;
 
 use std::collections::{BTreeMap, BTreeSet};
 
