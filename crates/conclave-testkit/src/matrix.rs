@@ -111,3 +111,27 @@ pub fn assert_all_ok<O: core::fmt::Debug>(out: &DriverOutcome<O>) {
         assert!(r.is_ok(), "{p} failed: {r:?}");
     }
 }
+
+/// Every party in `honest` either succeeded (it had finished before the fault reached it) or
+/// blamed exactly `bad` with `fault`; at least one blamed it.
+pub fn assert_named_or_done<O: core::fmt::Debug>(
+    results: &BTreeMap<PartyIndex, Result<O, conclave_protocol::ProtocolError>>,
+    honest: &[u16],
+    bad: u16,
+    fault: conclave_protocol::Fault,
+) {
+    let mut named = 0;
+    for h in honest {
+        match results.get(&PartyIndex(*h)) {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                let got: Vec<(PartyIndex, conclave_protocol::Fault)> =
+                    e.culprits().iter().map(|c| (c.party, c.fault)).collect();
+                assert_eq!(got, vec![(PartyIndex(bad), fault)], "party {h}: {e}");
+                named += 1;
+            }
+            None => panic!("no result for party {h}"),
+        }
+    }
+    assert!(named > 0, "nobody named party {bad}");
+}
