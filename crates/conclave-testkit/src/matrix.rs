@@ -80,10 +80,26 @@ pub fn duplicated<M: StateMachine>(
 
 /// The message is replaced, for each recipient, by the same message of an honest run of the
 /// same parties in another session.
-pub fn replayed<M: StateMachine>(net: &Network, start: Start<'_, M>, msg: Msg, seed: u64) -> DriverOutcome<M::Output> {
+pub fn replayed<M: StateMachine>(
+    net: &Network,
+    start: Start<'_, M>,
+    msg: Msg,
+    seed: u64,
+) -> DriverOutcome<M::Output> {
     let first = run(net, start, DriverOptions { seed, ..DriverOptions::default() });
+    replayed_from(net, start, msg, seed, &first.delivered)
+}
+
+/// [`replayed`], with the honest run's delivered messages given (to record it once).
+pub fn replayed_from<M: StateMachine>(
+    net: &Network,
+    start: Start<'_, M>,
+    msg: Msg,
+    seed: u64,
+    honest_run: &[InFlight],
+) -> DriverOutcome<M::Output> {
     let recorded: BTreeMap<PartyIndex, Vec<u8>> =
-        first.delivered.iter().filter(|m| msg.matches(m)).map(|m| (m.to, m.bytes.clone())).collect();
+        honest_run.iter().filter(|m| msg.matches(m)).map(|m| (m.to, m.bytes.clone())).collect();
     assert!(!recorded.is_empty(), "the honest run sent {msg:?}");
     let mut session = net.session;
     session.0[0] ^= 0x5a;
