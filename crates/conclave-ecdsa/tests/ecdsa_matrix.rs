@@ -43,8 +43,14 @@ fn fixture() -> &'static Fixture {
 
 fn start_presign(net: &Network, q: PartyIndex) -> Machine<Presign<C>> {
     let (keys, aux) = fixture();
-    presign::start::<C>(net.config(q).unwrap(), &keys[&q], aux[&q].clone(), &DerivationPath::root(), &mut start_rng(17, q))
-        .unwrap()
+    presign::start::<C>(
+        net.config(q).unwrap(),
+        &keys[&q],
+        aux[&q].clone(),
+        &DerivationPath::root(),
+        &mut start_rng(17, q),
+    )
+    .unwrap()
 }
 
 fn pnet(signers: &[u16], salt: u64) -> Network {
@@ -86,7 +92,14 @@ fn presign_duplicated_messages_are_named() {
         } else {
             // A copy of a round-3 message after party 0 has its presignature changes nothing.
             let r = &out.results[&PartyIndex(0)];
-            assert!(r.is_ok() || r.as_ref().unwrap_err().culprits().iter().all(|c| c.party.0 == BAD && c.fault == Fault::Duplicate));
+            assert!(
+                r.is_ok()
+                    || r.as_ref()
+                        .unwrap_err()
+                        .culprits()
+                        .iter()
+                        .all(|c| c.party.0 == BAD && c.fault == Fault::Duplicate)
+            );
         }
     }
 }
@@ -126,7 +139,9 @@ fn presign_round2_broadcast_equivocation_is_named() {
     };
     let opts = DriverOptions {
         seed: 6,
-        interceptors: vec![Box::new(Tamper::new(PartyIndex(BAD), 2, MessageKind::Broadcast, change).only_to(vec![PartyIndex(2)]))],
+        interceptors: vec![Box::new(
+            Tamper::new(PartyIndex(BAD), 2, MessageKind::Broadcast, change).only_to(vec![PartyIndex(2)]),
+        )],
         ..DriverOptions::default()
     };
     let out = matrix::run(&net, &start_presign, opts);
@@ -208,7 +223,9 @@ fn sign_equivocated_partial_signature_is_named_by_its_recipient() {
     };
     let opts = DriverOptions {
         seed: 5,
-        interceptors: vec![Box::new(Tamper::new(PartyIndex(BAD), 1, MessageKind::Broadcast, bump).only_to(vec![PartyIndex(2)]))],
+        interceptors: vec![Box::new(
+            Tamper::new(PartyIndex(BAD), 1, MessageKind::Broadcast, bump).only_to(vec![PartyIndex(2)]),
+        )],
         ..DriverOptions::default()
     };
     let out = matrix::run(&snet(20), &start_sign, opts);

@@ -108,7 +108,9 @@ fn frost_equivocated_share_is_named_by_its_recipient() {
     };
     let opts = DriverOptions {
         seed: 5,
-        interceptors: vec![Box::new(Tamper::new(PartyIndex(BAD), 2, MessageKind::Broadcast, bump).only_to(vec![PartyIndex(2)]))],
+        interceptors: vec![Box::new(
+            Tamper::new(PartyIndex(BAD), 2, MessageKind::Broadcast, bump).only_to(vec![PartyIndex(2)]),
+        )],
         ..DriverOptions::default()
     };
     let out = matrix::run(&net(60), &start, opts);

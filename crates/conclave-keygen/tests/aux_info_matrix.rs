@@ -11,6 +11,7 @@
 use std::sync::OnceLock;
 
 use conclave_keygen::aux_info::{self, AuxInfoProtocol};
+use conclave_math::codec::Decode;
 use conclave_paillier::{DecryptionKey, Integer};
 use conclave_protocol::sim::adversary::Tamper;
 use conclave_protocol::sim::{InFlight, Network};
@@ -109,7 +110,9 @@ fn aux_info_equivocated_commitment_is_proven() {
     let net = net(3, 60);
     let opts = DriverOptions {
         seed: 6,
-        interceptors: vec![Box::new(Tamper::new(PartyIndex(BAD), 1, MessageKind::Broadcast, change).only_to(vec![PartyIndex(2)]))],
+        interceptors: vec![Box::new(
+            Tamper::new(PartyIndex(BAD), 1, MessageKind::Broadcast, change).only_to(vec![PartyIndex(2)]),
+        )],
         ..DriverOptions::default()
     };
     let out = matrix::run(&net, &start, opts);
@@ -117,5 +120,61 @@ fn aux_info_equivocated_commitment_is_proven() {
     for h in [0u16, 2] {
         let c = &out.results[&PartyIndex(h)].as_ref().unwrap_err().culprits()[0];
         assert!(c.evidence.proves_equivocation(PartyIndex(BAD), &net.public_keys[&PartyIndex(BAD)]));
+    }
+}
+
+#[test]
+fn aux_info_commitment_and_malformed_messages_are_named() {
+    use MessageKind::*;
+    let flip = |b: &[u8]| {
+        let mut v = b.to_vec();
+        v[0] ^= 1;
+        v
+    };
+    let cut = |b: &[u8]| b[..b.len() - 1].to_vec();
+    // A changed commitment V_1 is not opened by the reveal; every other message cut short
+    // does not decode.
+    let cases: Vec<(u16, MessageKind, Box<dyn FnMut(&[u8]) -> Vec<u8>>, Fault)> = vec![
+        (1, Broadcast, Box::new(flip), Fault::CommitmentMismatch),
+        (1, Broadcast, Box::new(cut), Fault::Malformed),
+        (2, Broadcast, Box::new(cut), Fault::Malformed),
+        (3, Broadcast, Box::new(cut), Fault::Malformed),
+        (3, Direct, Box::new(cut), Fault::Malformed),
+    ];
+    for (k, (round, kind, f, fault)) in cases.into_iter().enumerate() {
+        let opts = DriverOptions {
+            seed: 7,
+            interceptors: vec![Box::new(Tamper::new(PartyIndex(BAD), round, kind, f))],
+            ..DriverOptions::default()
+        };
+        let out = matrix::run(&net(2, 70 + k as u64), &start, opts);
+        assert_blamed(&out.results, &[0], &[(BAD, fault)]);
+    }
+}
+
+#[test]
+fn aux_info_equivocated_reveal_is_named() {
+    // Round 2 is plain, bound by the echoed V_1: party 2 gets a reveal that does not open it
+    // and names BAD; party 0 got the real one and reports party 2's abort.
+    let change = |b: &[u8]| {
+        let mut r = conclave_keygen::aux_info::AuxReveal::from_bytes(b).unwrap();
+        r.rho[0] ^= 1;
+        conclave_math::codec::Encode::to_bytes(&r)
+    };
+    let opts = DriverOptions {
+        seed: 8,
+        interceptors: vec![Box::new(
+            Tamper::new(PartyIndex(BAD), 2, MessageKind::Broadcast, change).only_to(vec![PartyIndex(2)]),
+        )],
+        ..DriverOptions::default()
+    };
+    let out = matrix::run(&net(3, 80), &start, opts);
+    assert_blamed(&out.results, &[2], &[(BAD, Fault::CommitmentMismatch)]);
+    match out.results[&PartyIndex(0)].as_ref().unwrap_err() {
+        conclave_protocol::ProtocolError::AbortedByPeer { reporter, reported, .. } => {
+            assert_eq!(*reporter, PartyIndex(2));
+            assert!(reported.iter().all(|c| c.party.0 == BAD && c.fault == Fault::CommitmentMismatch));
+        }
+        e => panic!("party 0 should report party 2's abort, got {e}"),
     }
 }

@@ -126,7 +126,11 @@ fn engine_envelope_version_and_signature_tampered() {
             v
         }),
     };
-    let out = matrix::run(&net(70), &start, DriverOptions { seed: 6, interceptors: vec![Box::new(version)], ..DriverOptions::default() });
+    let out = matrix::run(
+        &net(70),
+        &start,
+        DriverOptions { seed: 6, interceptors: vec![Box::new(version)], ..DriverOptions::default() },
+    );
     assert_blamed_parties(&out.results, &HONEST, &[BAD], Fault::Malformed);
     // The last signature byte.
     let signature = TamperBytes {
@@ -140,15 +144,29 @@ fn engine_envelope_version_and_signature_tampered() {
             v
         }),
     };
-    let out = matrix::run(&net(71), &start, DriverOptions { seed: 6, interceptors: vec![Box::new(signature)], ..DriverOptions::default() });
+    let out = matrix::run(
+        &net(71),
+        &start,
+        DriverOptions { seed: 6, interceptors: vec![Box::new(signature)], ..DriverOptions::default() },
+    );
     assert_blamed_parties(&out.results, &HONEST, &[BAD], Fault::BadSignature);
 }
 
 /// A signed abort notice from `from` in `session`, naming party 3 silent.
 fn notice(net: &Network, from: u16, session: SessionId, payload: Option<Vec<u8>>) -> Vec<u8> {
-    let payload = payload.unwrap_or_else(|| AbortNotice::encode_payload(&[Culprit::new(p(3), RoundId(1), Fault::Silent)]));
-    Envelope::sign(&net.identity_key(p(from)).unwrap(), p(from), dkg::PROTOCOL, session, RoundId(1), MessageKind::Abort, None, payload)
-        .to_bytes()
+    let payload =
+        payload.unwrap_or_else(|| AbortNotice::encode_payload(&[Culprit::new(p(3), RoundId(1), Fault::Silent)]));
+    Envelope::sign(
+        &net.identity_key(p(from)).unwrap(),
+        p(from),
+        dkg::PROTOCOL,
+        session,
+        RoundId(1),
+        MessageKind::Abort,
+        None,
+        payload,
+    )
+    .to_bytes()
 }
 
 fn culprits_of(m: &mut Machine<Dkg<C>>) -> ProtocolError {
@@ -181,12 +199,15 @@ fn engine_abort_notice_faults() {
     // Tampered payload (signed): Malformed. Tampered bytes (not re-signed): BadSignature.
     for (bytes, fault) in [
         (notice(&net, BAD, net.session, Some(vec![0, 0, 0, 9])), Fault::Malformed),
-        ({
-            let mut b = notice(&net, BAD, net.session, None);
-            let last = b.len() - 1;
-            b[last] ^= 1;
-            b
-        }, Fault::BadSignature),
+        (
+            {
+                let mut b = notice(&net, BAD, net.session, None);
+                let last = b.len() - 1;
+                b[last] ^= 1;
+                b
+            },
+            Fault::BadSignature,
+        ),
     ] {
         let mut m = start(&net, p(0));
         m.handle(&mut rng, p(BAD), &bytes);

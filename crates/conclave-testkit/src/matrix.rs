@@ -80,12 +80,7 @@ pub fn duplicated<M: StateMachine>(
 
 /// The message is replaced, for each recipient, by the same message of an honest run of the
 /// same parties in another session.
-pub fn replayed<M: StateMachine>(
-    net: &Network,
-    start: Start<'_, M>,
-    msg: Msg,
-    seed: u64,
-) -> DriverOutcome<M::Output> {
+pub fn replayed<M: StateMachine>(net: &Network, start: Start<'_, M>, msg: Msg, seed: u64) -> DriverOutcome<M::Output> {
     let first = run(net, start, DriverOptions { seed, ..DriverOptions::default() });
     replayed_from(net, start, msg, seed, &first.delivered)
 }
