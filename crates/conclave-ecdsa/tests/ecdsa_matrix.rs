@@ -162,8 +162,10 @@ fn data() -> SignedData {
 }
 
 /// Three signers' presignatures (as records) and the network they were made on.
-fn presignatures() -> &'static (Network, BTreeMap<PartyIndex, Zeroizing<Vec<u8>>>) {
-    static P: OnceLock<(Network, BTreeMap<PartyIndex, Zeroizing<Vec<u8>>>)> = OnceLock::new();
+type Records = (Network, BTreeMap<PartyIndex, Zeroizing<Vec<u8>>>);
+
+fn presignatures() -> &'static Records {
+    static P: OnceLock<Records> = OnceLock::new();
     P.get_or_init(|| {
         let net = pnet(&[0, 1, 2], 70);
         let machines = net.parties.iter().map(|q| (q, start_presign(&net, q))).collect();
@@ -209,7 +211,7 @@ fn sign_reordered_delivery_gives_the_same_signature() {
     for seed in 0..3 {
         let out = matrix::shuffled(&snet(10 + seed), &start_sign, seed);
         assert_all_ok(&out);
-        let sigs: Vec<_> = out.results.values().map(|r| r.as_ref().unwrap().signature.clone()).collect();
+        let sigs: Vec<_> = out.results.values().map(|r| r.as_ref().unwrap().signature).collect();
         assert!(sigs.windows(2).all(|w| w[0] == w[1]));
     }
 }

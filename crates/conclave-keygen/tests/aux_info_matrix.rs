@@ -134,7 +134,8 @@ fn aux_info_commitment_and_malformed_messages_are_named() {
     let cut = |b: &[u8]| b[..b.len() - 1].to_vec();
     // A changed commitment V_1 is not opened by the reveal; every other message cut short
     // does not decode.
-    let cases: Vec<(u16, MessageKind, Box<dyn FnMut(&[u8]) -> Vec<u8>>, Fault)> = vec![
+    type Edit = Box<dyn FnMut(&[u8]) -> Vec<u8>>;
+    let cases: Vec<(u16, MessageKind, Edit, Fault)> = vec![
         (1, Broadcast, Box::new(flip), Fault::CommitmentMismatch),
         (1, Broadcast, Box::new(cut), Fault::Malformed),
         (2, Broadcast, Box::new(cut), Fault::Malformed),

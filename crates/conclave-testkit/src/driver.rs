@@ -28,6 +28,9 @@ pub fn party_rng(seed: u64, p: PartyIndex) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed ^ (u64::from(p.0) + 1).wrapping_mul(0xc2b2_ae3d_27d4_eb4f) ^ 0x0ddba11)
 }
 
+/// Which messages to hold back past the deadline.
+pub type DelayFn = Box<dyn Fn(&InFlight) -> bool>;
+
 /// How the driver delivers.
 #[derive(Default)]
 pub struct DriverOptions {
@@ -37,7 +40,7 @@ pub struct DriverOptions {
     pub shuffle: bool,
     /// Messages for which this returns `true` are held back until every party has finished
     /// (after the deadline), then delivered.
-    pub delay: Option<Box<dyn Fn(&InFlight) -> bool>>,
+    pub delay: Option<DelayFn>,
     /// Network adversaries, applied in order to every message sent.
     pub interceptors: Vec<Box<dyn Interceptor>>,
 }
@@ -75,7 +78,7 @@ pub fn drive<M: StateMachine>(
     mut opts: DriverOptions,
 ) -> DriverOutcome<M::Output> {
     let mut rngs: BTreeMap<PartyIndex, ChaCha20Rng> = machines.keys().map(|p| (*p, party_rng(opts.seed, *p))).collect();
-    let mut order = ChaCha20Rng::seed_from_u64(opts.seed ^ 0x5eed_0f_0de5);
+    let mut order = ChaCha20Rng::seed_from_u64(opts.seed ^ 0x005e_ed0f_0de5);
     let mut pending: Vec<InFlight> = Vec::new();
     let mut held: Vec<InFlight> = Vec::new();
     let mut delivered = Vec::new();
