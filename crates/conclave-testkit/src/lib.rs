@@ -5,7 +5,15 @@
 //! * [`reconstruct_secret`]: Lagrange interpolation of Shamir shares — the operation the
 //!   product exists to prevent, available to tests only.
 //! * [`assert_blamed`]: every honest party aborted and blamed exactly the expected parties.
+//! * [`driver`]: a driver with per-party RNGs, shuffled delivery and messages held past the
+//!   deadline (the adversarial matrix's reorder and delay cells).
+//! * [`fuzz`]: machine-sequence fuzzing of any [`conclave_protocol::StateMachine`].
+//! * [`matrix`]: whole-message faults (drop, duplicate, replay, reorder, delay) for any protocol.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+pub mod driver;
+pub mod fuzz;
+pub mod matrix;
 
 use std::collections::{BTreeMap, BTreeSet};
 
