@@ -21,8 +21,17 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run a node of a cluster (peer transport, session manager, encrypted store).
     Node(node_cmd::NodeArgs),
+    /// Audit-log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Create a new node's identity key, TLS certificate, master key and configuration.
     InitNode(node_cmd::InitArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify a node's audit log (hash chain, signatures, end of log against the store).
+    Verify(node_cmd::AuditVerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +40,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Node(args) => node_cmd::run(&args),
         Command::InitNode(args) => node_cmd::init(&args),
+        Command::Audit(AuditCommand::Verify(args)) => node_cmd::audit_verify(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

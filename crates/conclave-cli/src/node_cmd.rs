@@ -37,6 +37,51 @@ pub struct InitArgs {
     pub master_key: Option<PathBuf>,
 }
 
+/// Verify a node's audit log: every entry's hash, signature and chain, and the end of the log
+/// against the head recorded in the node's store.
+#[derive(Debug, clap::Args)]
+pub struct AuditVerifyArgs {
+    /// The node's configuration file.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn audit_verify(args: &AuditVerifyArgs) -> Result<()> {
+    use conclave_node::config::MasterKeySource;
+    let config = NodeConfig::load(&args.config).with_context(|| format!("configuration {}", args.config.display()))?;
+    let master = match &config.master_key {
+        MasterKeySource::File(p) => conclave_store::MasterKey::from_file(p),
+        MasterKeySource::Env(v) => conclave_store::MasterKey::from_env(v),
+    }
+    .map_err(|e| anyhow::anyhow!("master key: {e}"))?;
+    let owner = config.identity.public().to_bytes();
+    let (head, head_note) = match conclave_store::RedbStore::open(&config.store_path(), &master, &owner) {
+        Ok(store) => (
+            conclave_node::audit::stored_head(&store).map_err(|e| anyhow::anyhow!("audit head: {e}"))?,
+            "checked against the head in the store",
+        ),
+        Err(e) => {
+            eprintln!("warning: cannot open the store ({e}); the end of the log is not checked against its head");
+            (None, "head NOT checked (store unavailable, e.g. the node is running)")
+        }
+    };
+    let path = config.data_dir.join("audit.log");
+    let result = conclave_node::audit::verify_file(&path, &config.identity.public(), head);
+    match (&result, args.json) {
+        (Ok(v), true) => println!(
+            "{}",
+            serde_json::json!({"ok": true, "entries": v.entries, "head": hex::encode(v.head), "head_checked": head.is_some()})
+        ),
+        (Ok(v), false) => println!("audit log {}: {} entries verify; {head_note}", path.display(), v.entries),
+        (Err(e), true) => println!("{}", serde_json::json!({"ok": false, "problem": e.problem})),
+        (Err(_), false) => {}
+    }
+    result.map(|_| ()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 pub fn run(args: &NodeArgs) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CONCLAVE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -43,6 +43,9 @@ pub enum NodeError {
     /// The store failed.
     #[error("store: {0}")]
     Store(String),
+    /// The audit log does not verify or cannot be written.
+    #[error("audit log: {0}")]
+    Audit(String),
     /// The transport failed to start.
     #[error("transport: {0}")]
     Transport(String),

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
+use crate::audit::{details, AuditLog};
 use crate::config::{MasterKeySource, NodeConfig, Timeouts};
 use crate::error::NodeError;
 use crate::policy::{Action, Caller, Policy, Query};
@@ -186,7 +187,7 @@ struct Metrics {
     refusals_sent: u64,
 }
 
-fn unix_ms() -> u64 {
+pub(crate) fn unix_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
@@ -214,6 +215,7 @@ struct Inner {
     prime_pool: usize,
     max_sessions: usize,
     policy: Policy,
+    audit: AuditLog,
     state: Mutex<State>,
     primes: Mutex<()>,
     stop: Notify,
@@ -259,6 +261,8 @@ impl Node {
     /// Starts a node on an already opened store (a server database, or a test's).
     pub async fn start_with_store(config: NodeConfig, store: Arc<dyn Store>) -> Result<Self, NodeError> {
         let seed = Zeroizing::new(config.identity.expose_seed());
+        let audit = AuditLog::open(&config.data_dir, &config.identity.public(), store.as_ref())
+            .map_err(|e| NodeError::Audit(e.to_string()))?;
         let identities = config.parties.iter().map(|(p, c)| (*p, c.identity)).collect();
         let peers = config.peer_specs();
         let tcfg = TransportConfig {
@@ -282,6 +286,7 @@ impl Node {
             presign_pool: config.presign_pool,
             prime_pool: config.prime_pool,
             max_sessions: config.max_sessions,
+            audit,
             policy: config.policy.unwrap_or_else(|| {
                 tracing::warn!(party = %config.me, "no [policy] file configured: every client request is refused");
                 Policy::deny_all()
@@ -304,6 +309,7 @@ impl Node {
             fault: Mutex::new(None),
         });
         inner.load_keys()?;
+        inner.record("node-started", details([("party", inner.me.to_string())])).map_err(NodeError::Audit)?;
         let mut tasks = vec![tokio::spawn(dispatch(inner.clone(), inbound))];
         tasks.push(tokio::spawn(background(inner.clone())));
         tracing::info!(party = %inner.me, addr = %inner.transport.local_addr(), "node started");
@@ -523,8 +529,7 @@ impl Node {
 
     /// Audit entries from `from_seq` (1-based), at most `limit`.
     pub fn audit(&self, from_seq: u64, limit: usize) -> Result<Vec<crate::audit::AuditEntry>, NodeError> {
-        let _ = (from_seq, limit);
-        Ok(Vec::new())
+        self.inner.audit.read(from_seq, limit).map_err(NodeError::Audit)
     }
 
     /// Recent sessions (at most the last 1024), newest last.
@@ -558,11 +563,17 @@ impl Node {
                 st.keys.values().filter(|k| k.scheme.is_ecdsa()).map(|k| k.key_id).collect::<Vec<_>>(),
             )
         };
-        let _ = writeln!(out, "# HELP conclave_sessions_total Sessions by kind and outcome.\n# TYPE conclave_sessions_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP conclave_sessions_total Sessions by kind and outcome.\n# TYPE conclave_sessions_total counter"
+        );
         for ((kind, outcome), n) in &sessions {
             let _ = writeln!(out, "conclave_sessions_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}");
         }
-        let _ = writeln!(out, "# HELP conclave_session_seconds Duration of finished sessions.\n# TYPE conclave_session_seconds summary");
+        let _ = writeln!(
+            out,
+            "# HELP conclave_session_seconds Duration of finished sessions.\n# TYPE conclave_session_seconds summary"
+        );
         for (kind, (sum, count)) in &latency {
             let _ = writeln!(out, "conclave_session_seconds_sum{{kind=\"{kind}\"}} {sum}");
             let _ = writeln!(out, "conclave_session_seconds_count{{kind=\"{kind}\"}} {count}");
@@ -586,7 +597,11 @@ impl Node {
         let _ = writeln!(out, "# TYPE conclave_frames_total counter");
         let _ = writeln!(out, "conclave_frames_total{{direction=\"in\"}} {}", t.frames_in);
         let _ = writeln!(out, "conclave_frames_total{{direction=\"out\"}} {}", t.frames_out);
-        let _ = writeln!(out, "# TYPE conclave_rejected_handshakes_total counter\nconclave_rejected_handshakes_total {}", t.rejected_handshakes);
+        let _ = writeln!(
+            out,
+            "# TYPE conclave_rejected_handshakes_total counter\nconclave_rejected_handshakes_total {}",
+            t.rejected_handshakes
+        );
         out
     }
 
@@ -826,7 +841,9 @@ impl Inner {
         let outcome = match result {
             Ok(_) => "succeeded",
             Err(NodeError::Aborted(_)) | Err(NodeError::Unidentified(_)) => "aborted",
-            Err(NodeError::Refused { .. }) | Err(NodeError::Cancelled { .. }) | Err(NodeError::PolicyRefused(_)) => "refused",
+            Err(NodeError::Refused { .. }) | Err(NodeError::Cancelled { .. }) | Err(NodeError::PolicyRefused(_)) => {
+                "refused"
+            }
             Err(_) => "failed",
         };
         *st.metrics.sessions.entry((kind, outcome)).or_default() += 1;
@@ -921,6 +938,12 @@ impl Inner {
         let session = self.new_session_id()?;
         let events = self.register(session).map_err(NodeError::InvalidRequest)?;
         self.record_start(session, &request, caller, self.me);
+        let mut d = request_details(&request);
+        d.extend(details([("session", session.to_string()), ("client", caller.to_string())]));
+        if let Err(e) = self.record("request", d) {
+            self.unregister(session);
+            return Err(NodeError::Audit(e));
+        }
         let others: Vec<PartyIndex> = participants.others(self.me).collect();
         let result = async {
             let machine_start = self.prepare(session, &request).map_err(NodeError::InvalidRequest)?;
@@ -941,6 +964,16 @@ impl Inner {
     async fn join(self: Arc<Self>, from: PartyIndex, session: SessionId, caller: Caller, request: Request) {
         let participants = request.participants();
         let refuse = |reason: String| {
+            let mut d = request_details(&request);
+            d.extend(details([
+                ("session", session.to_string()),
+                ("client", caller.to_string()),
+                ("proposer", from.to_string()),
+                ("reason", reason.clone()),
+            ]));
+            if let Err(e) = self.record("refused", d) {
+                tracing::error!(party = %self.me, error = %e, "audit log append failed");
+            }
             tracing::info!(party = %self.me, session = %session, proposer = %from, %reason, "refusing session");
             lock(&self.state).metrics.refusals_sent += 1;
             send_control(&self.transport, from, session, &Control::Refuse(reason));
@@ -949,7 +982,10 @@ impl Inner {
             return refuse("the proposer and this node must both be participants".into());
         }
         if let Err(e) = self.check_policy(&caller, from, &request) {
-            return refuse(e.to_string());
+            // check_policy recorded the refusal.
+            tracing::info!(party = %self.me, session = %session, proposer = %from, reason = %e, "refusing session");
+            send_control(&self.transport, from, session, &Control::Refuse(e.to_string()));
+            return;
         }
         let events = match self.register(session) {
             Ok(rx) => rx,
@@ -962,6 +998,16 @@ impl Inner {
                 return refuse(reason);
             }
         };
+        let mut d = request_details(&request);
+        d.extend(details([
+            ("session", session.to_string()),
+            ("client", caller.to_string()),
+            ("proposer", from.to_string()),
+        ]));
+        if let Err(e) = self.record("joined", d) {
+            self.unregister(session);
+            return refuse(format!("audit log unavailable: {e}"));
+        }
         send_control(&self.transport, from, session, &Control::Accept);
         self.record_start(session, &request, &caller, from);
         tracing::info!(party = %self.me, session = %session, proposer = %from, kind = request.kind(), "joined session");
@@ -983,6 +1029,67 @@ impl Inner {
         result: Result<SessionOutput, NodeError>,
     ) -> Result<SessionOutput, NodeError> {
         self.record_end(session, request, &result);
+        let (event, mut d) = match &result {
+            Ok(SessionOutput::Key(k)) => (
+                "key-created",
+                details([
+                    ("key", k.key_id.to_string()),
+                    ("scheme", k.scheme.to_string()),
+                    ("threshold", k.threshold.to_string()),
+                    ("parties", format!("{:?}", k.parties.to_u16s())),
+                    ("public_key", hex::encode(&k.public_key)),
+                ]),
+            ),
+            Ok(SessionOutput::Signature(sig)) => (
+                "signature-released",
+                details([
+                    ("key", sig.key_id.to_string()),
+                    ("signers", format!("{:?}", sig.signers.to_u16s())),
+                    ("public_key", hex::encode(&sig.public_key)),
+                    ("signature", hex::encode(&sig.signature)),
+                    ("digest", sig.digest.map(hex::encode).unwrap_or_default()),
+                ]),
+            ),
+            Ok(SessionOutput::Reshared { old_key_id, new_key }) => (
+                "reshared",
+                details([
+                    ("retired_key", old_key_id.to_string()),
+                    (
+                        "new_key",
+                        new_key
+                            .as_ref()
+                            .map(|k| k.key_id.to_string())
+                            .unwrap_or_else(|| "none (left the group)".into()),
+                    ),
+                ]),
+            ),
+            Ok(SessionOutput::AuxInfo) => ("aux-info-stored", BTreeMap::new()),
+            Ok(SessionOutput::Presignature) => ("presignature-stored", BTreeMap::new()),
+            Err(e) if !e.culprits().is_empty() => (
+                "aborted",
+                details([
+                    (
+                        "culprits",
+                        e.culprits()
+                            .iter()
+                            .map(|c| format!("{} in {} ({:?})", c.party, c.round, c.fault))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    ("error", e.to_string()),
+                ]),
+            ),
+            Err(e) => ("failed", details([("error", e.to_string())])),
+        };
+        d.insert("session".into(), session.to_string());
+        d.insert("kind".into(), request.kind().into());
+        if let Err(e) = self.record(event, d) {
+            tracing::error!(party = %self.me, session = %session, error = %e, "audit log append failed");
+            if result.is_ok() {
+                // Nothing is released that is not on record.
+                return Err(NodeError::Audit(e));
+            }
+        }
         match &result {
             Ok(out) => {
                 if let SessionOutput::Key(info) = out {
@@ -1193,7 +1300,23 @@ impl Inner {
             };
         }
         let query = self.query(request).map_err(NodeError::InvalidRequest)?;
-        self.policy.check(caller, proposer, &query).map_err(NodeError::PolicyRefused)
+        self.policy.check(caller, proposer, &query).map_err(|reason| {
+            let mut d = request_details(request);
+            d.extend(details([
+                ("client", caller.to_string()),
+                ("proposer", proposer.to_string()),
+                ("reason", reason.clone()),
+            ]));
+            if let Err(e) = self.record("refused", d) {
+                tracing::error!(party = %self.me, error = %e, "audit log append failed");
+            }
+            NodeError::PolicyRefused(reason)
+        })
+    }
+
+    /// Appends an audit entry.
+    fn record(&self, event: &str, details: BTreeMap<String, String>) -> Result<u64, String> {
+        self.audit.append(&self.identity(), self.store.as_ref(), event, details)
     }
 
     /// The policy's view of a request.
@@ -1331,6 +1454,61 @@ impl Inner {
         }
         Ok(key_info(scheme, share))
     }
+}
+
+/// Public details of a request for the audit log (a message is recorded by its SHA-256).
+fn request_details(request: &Request) -> BTreeMap<String, String> {
+    let set = |p: &PartySet| format!("{:?}", p.to_u16s());
+    let mut d = details([("kind", request.kind().to_owned())]);
+    match request {
+        Request::Keygen { scheme, threshold, parties } => {
+            d.extend(details([
+                ("scheme", scheme.to_string()),
+                ("threshold", threshold.to_string()),
+                ("parties", set(parties)),
+            ]));
+        }
+        Request::AuxInfo { parties } => {
+            d.insert("parties".into(), set(parties));
+        }
+        Request::Presign { key_id, signers } => {
+            d.extend(details([("key", key_id.to_string()), ("signers", set(signers))]));
+        }
+        Request::SignEcdsa { key_id, signers, path, data, presignature } => {
+            d.extend(details([
+                ("key", key_id.to_string()),
+                ("signers", set(signers)),
+                ("path", format!("{path:?}")),
+                ("presignature", presignature.map(hex::encode).unwrap_or_else(|| "interactive".into())),
+            ]));
+            match data {
+                EcdsaData::Message { hash, message } => {
+                    d.insert("hash".into(), hash.name().into());
+                    d.insert("message_sha256".into(), hex::encode(Sha256::digest(message)));
+                }
+                EcdsaData::Digest(dg) => {
+                    d.insert("digest".into(), hex::encode(dg));
+                }
+            }
+        }
+        Request::SignSchnorr { key_id, signers, message, taproot } => {
+            d.extend(details([
+                ("key", key_id.to_string()),
+                ("signers", set(signers)),
+                ("message_sha256", hex::encode(Sha256::digest(message))),
+                ("taproot", format!("{}", taproot.is_some())),
+            ]));
+        }
+        Request::Reshare { scheme, old_signers, new_parties, new_threshold, .. } => {
+            d.extend(details([
+                ("scheme", scheme.to_string()),
+                ("old_signers", set(old_signers)),
+                ("new_parties", set(new_parties)),
+                ("new_threshold", new_threshold.to_string()),
+            ]));
+        }
+    }
+    d
 }
 
 fn public_summary<C: Curve>(record: &[u8]) -> Result<(KeyId, PartySet, u16), String> {

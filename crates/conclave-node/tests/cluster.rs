@@ -292,5 +292,26 @@ async fn a_node_refuses_what_its_own_policy_does_not_allow() {
         .await
         .unwrap_err();
     assert!(matches!(err, NodeError::PolicyRefused(_)), "{err}");
+    // Every decision is in each node's audit log.
+    let events = |i: u16| cluster.node(i).audit(1, 1000).unwrap().into_iter().map(|e| e.event).collect::<Vec<_>>();
+    let n0 = events(0);
+    for e in ["node-started", "request", "key-created", "signature-released", "refused"] {
+        assert!(n0.iter().any(|x| x == e), "node 0 records {e}: {n0:?}");
+    }
+    let n2 = events(2);
+    assert!(n2.iter().any(|x| x == "refused"), "node 2 records its refusal: {n2:?}");
+    assert!(events(1).iter().any(|x| x == "joined"));
+    // The log verifies offline against the node's identity key and the store's head.
+    cluster.stop(1).await;
+    let cfg = conclave_node::NodeConfig::load(&cluster.members[1].config_path).unwrap();
+    let master = match &cfg.master_key {
+        conclave_node::config::MasterKeySource::File(p) => conclave_store::MasterKey::from_file(p).unwrap(),
+        conclave_node::config::MasterKeySource::Env(v) => conclave_store::MasterKey::from_env(v).unwrap(),
+    };
+    let store = conclave_store::RedbStore::open(&cfg.store_path(), &master, &cfg.identity.public().to_bytes()).unwrap();
+    let head = conclave_node::audit::stored_head(&store).unwrap();
+    let v = conclave_node::audit::verify_file(&cfg.data_dir.join("audit.log"), &cfg.identity.public(), head).unwrap();
+    assert!(v.entries >= 3);
+    drop(store);
     cluster.shutdown().await;
 }
