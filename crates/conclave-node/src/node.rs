@@ -199,6 +199,8 @@ struct State {
     finished: BTreeSet<SessionId>,
     finished_order: VecDeque<SessionId>,
     early: EarlyBuffer,
+    /// When the first early frame of each held session arrived (for expiry).
+    early_since: BTreeMap<SessionId, Instant>,
     keys: BTreeMap<KeyId, KeyInfo>,
     silent: BTreeMap<PartyIndex, Instant>,
     refilling: BTreeSet<KeyId>,
@@ -299,6 +301,7 @@ impl Node {
                 finished: BTreeSet::new(),
                 finished_order: VecDeque::new(),
                 early: EarlyBuffer::new(&config.limits),
+                early_since: BTreeMap::new(),
                 keys: BTreeMap::new(),
                 silent: BTreeMap::new(),
                 refilling: BTreeSet::new(),
@@ -876,6 +879,7 @@ impl Inner {
                 return Err(format!("busy: {} sessions running", st.sessions.len()));
             }
             st.sessions.insert(session, tx.clone());
+            st.early_since.remove(&session);
             st.early.take_session(&session)
         };
         if let Err(e) = self.store.insert(RecordKind::SessionLog, &session.0, &[]) {
@@ -902,6 +906,7 @@ impl Inner {
         let mut st = lock(&self.state);
         st.sessions.remove(&session);
         st.early.drop_session(&session);
+        st.early_since.remove(&session);
         if st.finished.insert(session) {
             st.finished_order.push_back(session);
             while st.finished_order.len() > FINISHED_MEMORY {
@@ -976,6 +981,8 @@ impl Inner {
             }
             tracing::info!(party = %self.me, session = %session, proposer = %from, %reason, "refusing session");
             lock(&self.state).metrics.refusals_sent += 1;
+            // Frames of a refused session are dropped from now on.
+            self.unregister(session);
             send_control(&self.transport, from, session, &Control::Refuse(reason));
         };
         if !participants.contains(self.me) || !participants.contains(from) {
@@ -985,6 +992,7 @@ impl Inner {
             // check_policy recorded the refusal.
             tracing::info!(party = %self.me, session = %session, proposer = %from, reason = %e, "refusing session");
             send_control(&self.transport, from, session, &Control::Refuse(e.to_string()));
+            self.unregister(session);
             return;
         }
         let events = match self.register(session) {
@@ -1733,7 +1741,11 @@ async fn dispatch(inner: Arc<Inner>, mut inbound: mpsc::Receiver<Inbound>) {
                 }
                 None => {
                     let mut st = lock(&inner.state);
-                    if !st.finished.contains(&session) && !st.early.push(msg) {
+                    if st.finished.contains(&session) {
+                        // A late frame of a finished session.
+                    } else if st.early.push(msg) {
+                        st.early_since.entry(session).or_insert_with(Instant::now);
+                    } else {
                         tracing::debug!(peer = %from, session = %session, "early frame dropped (buffer full)");
                     }
                 }
@@ -1750,8 +1762,8 @@ async fn dispatch(inner: Arc<Inner>, mut inbound: mpsc::Receiver<Inbound>) {
                         // A cancel can overtake the proposal's processing: hold it like a
                         // protocol frame so the session sees it when it starts.
                         let mut st = lock(&inner.state);
-                        if !st.finished.contains(&session) {
-                            let _ = st.early.push(msg);
+                        if !st.finished.contains(&session) && st.early.push(msg) {
+                            st.early_since.entry(session).or_insert_with(Instant::now);
                         }
                     }
                 },
@@ -1769,6 +1781,7 @@ async fn background(inner: Arc<Inner>) {
             _ = tick.tick() => {}
             _ = inner.stop.notified() => return,
         }
+        expire_early(&inner);
         if inner.presign_pool > 0 {
             refill_presignatures(&inner);
         }
@@ -1790,6 +1803,19 @@ async fn background(inner: Arc<Inner>) {
                 .await;
             }
         }
+    }
+}
+
+/// Drops held frames of sessions that did not start within two round deadlines: they belong to
+/// sessions we refused, never heard of, or that a peer made up.
+fn expire_early(inner: &Inner) {
+    let max_age = inner.timeouts.round.saturating_mul(2);
+    let mut st = lock(&inner.state);
+    let expired: Vec<SessionId> =
+        st.early_since.iter().filter(|(_, t)| t.elapsed() > max_age).map(|(s, _)| *s).collect();
+    for s in expired {
+        st.early.drop_session(&s);
+        st.early_since.remove(&s);
     }
 }
 

@@ -315,3 +315,64 @@ async fn a_node_refuses_what_its_own_policy_does_not_allow() {
     drop(store);
     cluster.shutdown().await;
 }
+
+/// A known peer that floods frames for sessions that do not exist, and garbage control
+/// messages: the node neither crashes nor holds more than its per-peer bound, and keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flooding_peer_is_bounded() {
+    use conclave_node::transport::{Channel, Frame, Limits, PeerSpec, TlsIdentity, Transport, TransportConfig};
+    use conclave_protocol::SessionId;
+    let mut cluster = common::start(3, 2, 0).await;
+    let key = cluster.node(0).keygen(&common::caller(), Scheme::Ed25519, 2, None).await.unwrap();
+    cluster.wait_for_key(&key.key_id).await;
+    // Node 2 is replaced by a flooder holding its TLS identity (a compromised peer).
+    cluster.stop(2).await;
+    let home = cluster.members[2].config_path.parent().unwrap().to_owned();
+    let identity = TlsIdentity::from_pem(
+        &std::fs::read_to_string(home.join("tls.crt")).unwrap(),
+        &std::fs::read_to_string(home.join("tls.key")).unwrap(),
+    )
+    .unwrap();
+    let cfg0 = conclave_node::NodeConfig::load(&cluster.members[0].config_path).unwrap();
+    let p0 = &cfg0.parties[&PartyIndex(0)];
+    let (flooder, _inbound) = Transport::start(TransportConfig {
+        me: PartyIndex(2),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        identity,
+        peers: vec![PeerSpec { index: PartyIndex(0), addr: p0.address.clone(), cert_sha256: p0.tls_cert_sha256 }],
+        limits: Limits::default(),
+        connect_timeout: Duration::from_secs(2),
+        backoff_initial: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(500),
+    })
+    .await
+    .unwrap();
+    assert!(flooder.wait_connected(PartyIndex(0)).await);
+    let limit = Limits::default().early_frames_per_peer;
+    let mut sent = 0usize;
+    let mut i = 0u64;
+    while sent < 4 * limit {
+        let mut session = [0u8; 32];
+        session[..8].copy_from_slice(&i.to_be_bytes());
+        i += 1;
+        let (channel, payload) =
+            if i % 10 == 0 { (Channel::Control, vec![0xff; 64]) } else { (Channel::Protocol, vec![7u8; 4096]) };
+        match flooder.send(PartyIndex(0), Frame { channel, session: SessionId(session), round: 1, payload }) {
+            Ok(()) => sent += 1,
+            Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
+    }
+    common::wait_until(Duration::from_secs(60), || cluster.node(0).early_dropped() > 0).await;
+    assert!(cluster.node(0).early_held() <= limit, "early buffer bounded: {}", cluster.node(0).early_held());
+    // The node still serves the remaining quorum.
+    let sig = cluster
+        .node(0)
+        .sign(&common::caller(), &key.key_id, data_for(Scheme::Ed25519, b"after flood"), &[], Some(set(&[0, 1])))
+        .await
+        .unwrap();
+    common::verify_externally(&sig, b"after flood");
+    // Frames of sessions that never start expire after two round deadlines.
+    common::wait_until(Duration::from_secs(30), || cluster.node(0).early_held() == 0).await;
+    flooder.shutdown().await;
+    cluster.shutdown().await;
+}
