@@ -281,7 +281,8 @@ struct Forged(Arc<rustls::sign::CertifiedKey>);
 
 impl Forged {
     fn new(cert_of: &TlsIdentity, key_of: &TlsIdentity) -> Arc<Self> {
-        let key = rustls_pemfile::private_key(&mut key_of.key_pem().as_bytes()).unwrap().unwrap();
+        use rustls::pki_types::pem::PemObject;
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_of.key_pem().as_bytes()).unwrap();
         let signer = tls::provider().key_provider.load_private_key(key).unwrap();
         let cert = rustls::pki_types::CertificateDer::from(cert_of.cert_der().to_vec());
         Arc::new(Forged(Arc::new(rustls::sign::CertifiedKey::new(vec![cert], signer))))

@@ -14,7 +14,6 @@
 
 use core::fmt;
 use std::collections::BTreeMap;
-use std::io::BufReader;
 use std::sync::Arc;
 
 use conclave_protocol::PartyIndex;
@@ -83,7 +82,8 @@ impl TlsIdentity {
     /// or PKCS#1). Fails if either does not parse, if the key is not usable with the `ring`
     /// provider, or if the key does not belong to the certificate.
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, TransportError> {
-        let certs = rustls_pemfile::certs(&mut BufReader::new(cert_pem.as_bytes()))
+        use rustls::pki_types::pem::PemObject;
+        let certs = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| TransportError::BadPem(format!("certificate: {e}")))?;
         let mut certs = certs.into_iter();
@@ -94,9 +94,10 @@ impl TlsIdentity {
                 return Err(TransportError::BadPem("more than one certificate; give only our own".into()))
             }
         };
-        let key = rustls_pemfile::private_key(&mut BufReader::new(key_pem.as_bytes()))
-            .map_err(|e| TransportError::BadPem(format!("private key: {e}")))?
-            .ok_or_else(|| TransportError::BadPem("no PRIVATE KEY block found".into()))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| match e {
+            rustls::pki_types::pem::Error::NoItemsFound => TransportError::BadPem("no PRIVATE KEY block found".into()),
+            other => TransportError::BadPem(format!("private key: {other}")),
+        })?;
         Self::new(cert, key)
     }
 
