@@ -376,3 +376,44 @@ async fn a_flooding_peer_is_bounded() {
     flooder.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// Many sessions at once: several signatures of one key in parallel, proposed by two nodes, and
+/// a second key's signatures beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_sessions_at_once() {
+    let cluster = common::start(3, 30, 0).await;
+    let ed = cluster.node(0).keygen(&common::caller(), Scheme::Ed25519, 2, None).await.unwrap();
+    let tr = cluster.node(1).keygen(&common::caller(), Scheme::SchnorrBip340, 2, None).await.unwrap();
+    cluster.wait_for_key(&ed.key_id).await;
+    cluster.wait_for_key(&tr.key_id).await;
+    let cluster = std::sync::Arc::new(cluster);
+    let mut jobs = tokio::task::JoinSet::new();
+    for i in 0..12u16 {
+        let (proposer, key, scheme) = match i % 3 {
+            0 => (0u16, ed.key_id, Scheme::Ed25519),
+            1 => (1, ed.key_id, Scheme::Ed25519),
+            _ => (2, tr.key_id, Scheme::SchnorrBip340),
+        };
+        let signers = if proposer == 2 { set(&[1, 2]) } else { set(&[0, 1]) };
+        let c = cluster.clone();
+        jobs.spawn(async move {
+            let message = format!("parallel {i}").into_bytes();
+            let sig = c
+                .node(proposer)
+                .sign(&common::caller(), &key, data_for(scheme, &message), &[], Some(signers))
+                .await
+                .unwrap_or_else(|e| panic!("job {i}: {e}"));
+            common::verify_externally(&sig, &message);
+        });
+    }
+    let mut done = 0;
+    while let Some(r) = jobs.join_next().await {
+        r.unwrap();
+        done += 1;
+    }
+    assert_eq!(done, 12);
+    let running = cluster.node(0).sessions().iter().filter(|s| s.state == conclave_node::SessionState::Running).count();
+    assert_eq!(running, 0);
+    let Ok(cluster) = std::sync::Arc::try_unwrap(cluster) else { panic!("cluster still shared") };
+    cluster.shutdown().await;
+}
