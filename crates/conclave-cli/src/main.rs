@@ -24,6 +24,8 @@ enum Command {
     /// Audit-log tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Create a whole local cluster: every node's files and one client credential.
+    Init(node_cmd::InitClusterArgs),
     /// Create a new node's identity key, TLS certificate, master key and configuration.
     InitNode(node_cmd::InitArgs),
 }
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Node(args) => node_cmd::run(&args),
         Command::InitNode(args) => node_cmd::init(&args),
+        Command::Init(args) => node_cmd::init_cluster(&args).map(|_| ()),
         Command::Audit(AuditCommand::Verify(args)) => node_cmd::audit_verify(&args),
     };
     match result {

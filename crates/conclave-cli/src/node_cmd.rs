@@ -88,14 +88,18 @@ pub fn run(args: &NodeArgs) -> Result<()> {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let config = NodeConfig::load(&args.config).with_context(|| format!("configuration {}", args.config.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let node = Node::start(config).await?;
         eprintln!("conclave node {} listening on {}; Ctrl-C stops it", node.me(), node.local_addr());
         wait_for_signal().await;
         eprintln!("stopping");
         node.shutdown().await;
         Ok(())
-    })
+    });
+    // A safe-prime search may still run on the blocking pool: it holds nothing that needs
+    // saving (a prime is stored only once found), so do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 async fn wait_for_signal() {
@@ -171,4 +175,108 @@ pub fn init(args: &InitArgs) -> Result<()> {
         master_path.display()
     );
     Ok(())
+}
+
+/// Create a whole cluster on this machine (for trials and the demo): every node's identity,
+/// certificate, master key, configuration and policy, plus one client credential.
+#[derive(Debug, clap::Args)]
+pub struct InitClusterArgs {
+    /// How many nodes.
+    #[arg(long, default_value_t = 3)]
+    pub parties: u16,
+    /// The directory to create (must not exist or be empty).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// First peer-transport port; node i listens on base + i.
+    #[arg(long, default_value_t = 7100)]
+    pub peer_port: u16,
+    /// First API port; node i serves its API on base + i.
+    #[arg(long, default_value_t = 8100)]
+    pub api_port: u16,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `conclave init` wrote.
+#[derive(Debug, serde::Serialize)]
+pub struct ClusterLayout {
+    /// Each node's configuration file.
+    pub configs: Vec<PathBuf>,
+    /// The client's configuration (API addresses, pinned certificates, token).
+    pub client_config: PathBuf,
+}
+
+pub fn init_cluster(args: &InitClusterArgs) -> Result<ClusterLayout> {
+    use rand_core::RngCore;
+    use sha2::Digest;
+    if !(2..=64).contains(&args.parties) {
+        bail!("--parties must be between 2 and 64");
+    }
+    if args.dir.exists() && std::fs::read_dir(&args.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} exists and is not empty", args.dir.display());
+    }
+    let secrets = args.dir.join("secrets");
+    std::fs::create_dir_all(&secrets).with_context(|| format!("creating {}", secrets.display()))?;
+    let mut token_bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut token_bytes);
+    let token = hex::encode(token_bytes);
+    let token_sha256 = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let policy = format!(
+        "# This node's own policy (see docs/node.md). `admin` was created by `conclave init`.\n\
+         [[clients]]\nname = \"admin\"\ntoken_sha256 = \"{token_sha256}\"\n\n\
+         [[rules]]\nclients = [\"admin\"]\nactions = [\"keygen\", \"sign\", \"refresh\", \"reshare\", \"read\"]\n"
+    );
+    let mut entries = String::new();
+    let mut nodes = Vec::new();
+    for i in 0..args.parties {
+        let home = args.dir.join(format!("node-{i}"));
+        std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
+        let identity = IdentityKey::generate(&mut OsRng);
+        let tls = TlsIdentity::generate_self_signed(&format!("conclave-node-{i}"))
+            .map_err(|e| anyhow::anyhow!("TLS certificate: {e}"))?;
+        write_new(&home.join("identity.key"), &hex::encode(identity.expose_seed()), true)?;
+        write_new(&home.join("tls.crt"), &tls.cert_pem(), false)?;
+        write_new(&home.join("tls.key"), &tls.key_pem(), true)?;
+        write_new(&home.join("policy.toml"), &policy, false)?;
+        let master = conclave_store::MasterKey::generate(&mut OsRng);
+        write_new(&secrets.join(format!("node-{i}.key")), &master.to_hex(), true)?;
+        let peer_port = args.peer_port.checked_add(i).context("peer port overflow")?;
+        let api_port = args.api_port.checked_add(i).context("API port overflow")?;
+        entries.push_str(&format!(
+            "\n[[parties]]\nindex = {i}\naddress = \"127.0.0.1:{peer_port}\"\nidentity_public_key = \"{}\"\ntls_cert_sha256 = \"{}\"\n",
+            hex::encode(identity.public().to_bytes()),
+            hex::encode(tls.fingerprint())
+        ));
+        nodes.push((i, home, peer_port, api_port, hex::encode(tls.fingerprint())));
+    }
+    let mut configs = Vec::new();
+    let mut client =
+        format!("# Client credential written by `conclave init`; keep it secret (mode 0600).\ntoken = \"{token}\"\n");
+    for (i, home, peer_port, api_port, pin) in &nodes {
+        let config = format!(
+            "[node]\nindex = {i}\nlisten = \"127.0.0.1:{peer_port}\"\ndata_dir = \"data\"\nidentity_key = \"identity.key\"\n\
+             tls_cert = \"tls.crt\"\ntls_key = \"tls.key\"\n\n[master_key]\nfile = \"../secrets/node-{i}.key\"\n\n\
+             [api]\nlisten = \"127.0.0.1:{api_port}\"\n\n[policy]\nfile = \"policy.toml\"\n\n[prime_pool]\nsize = 2\n{entries}"
+        );
+        let path = home.join("node.toml");
+        write_new(&path, &config, false)?;
+        configs.push(path);
+        client.push_str(&format!(
+            "\n[[nodes]]\nindex = {i}\nurl = \"https://127.0.0.1:{api_port}\"\ncert_sha256 = \"{pin}\"\n"
+        ));
+    }
+    let client_config = args.dir.join("client.toml");
+    write_new(&client_config, &client, true)?;
+    let layout = ClusterLayout { configs, client_config };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&layout).context("JSON")?);
+    } else {
+        println!("wrote a {}-node cluster in {}:", args.parties, args.dir.display());
+        for c in &layout.configs {
+            println!("  conclave node --config {}", c.display());
+        }
+        println!("client credential: {}", layout.client_config.display());
+    }
+    Ok(layout)
 }
