@@ -15,6 +15,8 @@
 
 mod bigint;
 mod error;
+mod fixed_base;
+mod mont;
 mod paillier;
 mod pool;
 mod primes;
@@ -28,5 +30,5 @@ pub use primes::{
     generate_safe_prime, is_blum_prime, is_probable_prime_vartime, is_safe_prime, GENERATION_MR_ROUNDS, MAX_PRIME_BITS,
     MIN_GENERATED_PRIME_BITS,
 };
-pub use ring_pedersen::{generate_ring_pedersen, RingPedersenParams, RingPedersenSecret};
+pub use ring_pedersen::{generate_ring_pedersen, RingPedersenParams, RingPedersenSecret, TABLE_EXTRA_BITS};
 pub use rug::Integer;

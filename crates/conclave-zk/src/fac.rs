@@ -30,10 +30,7 @@ use conclave_paillier::{DecryptionKey, Integer, RingPedersenParams};
 use rand_core::CryptoRngCore;
 
 use crate::common::{append_integer, challenge_signed, read_integer, write_integer};
-use crate::pi_mod::{
-    is_unit_vartime, pow_secret, pow_signed_secret, pow_vartime, sample_signed, AuxProveError, SecretInteger,
-    MAX_MODULUS_BITS,
-};
+use crate::pi_mod::{is_unit_vartime, pow_vartime, sample_signed, AuxProveError, SecretInteger, MAX_MODULUS_BITS};
 
 /// Domain of the Π^fac transcript (`Transcript::for_proof(DOMAIN, &ctx)`).
 pub const DOMAIN: &str = "conclave/zk/fac/v1";
@@ -236,9 +233,10 @@ impl FacProof {
     ///
     /// `transcript` must hold the proof context (`Transcript::for_proof(DOMAIN, &ctx)`). Checks
     /// only that `p q = n` with `p, q > 1` and that `n` passes the size checks: a prover with
-    /// a bad factorisation gets a proof that the verifier rejects. Exponentiations with secret
-    /// exponents are constant-time (`mpz_powm_sec`; signed exponents are shifted by their
-    /// public bound).
+    /// a bad factorisation gets a proof that the verifier rejects. All commitments are
+    /// fixed-base products `s^a t^b` computed with the verifier's precomputed tables
+    /// ([`RingPedersenParams::commit`]: constant-time in `a` and `b`, signed exponents shifted
+    /// by a public offset); `T = Q^α t^r` is computed as `s^(qα) t^(να + r)`.
     pub fn prove(
         transcript: &Transcript,
         n: &Integer,
@@ -251,8 +249,7 @@ impl FacProof {
             return Err(AuxProveError::InvalidWitness("p q != N"));
         }
         check_statement(n).map_err(|_| AuxProveError::InvalidStatement("modulus size"))?;
-        let (n_hat, s, t) = (aux.modulus(), aux.s(), aux.t());
-        let bounds = Bounds::new(n, n_hat);
+        let bounds = Bounds::new(n, aux.modulus());
 
         let alpha = SecretInteger::new(sample_signed(rng, &bounds.alpha)?);
         let beta = SecretInteger::new(sample_signed(rng, &bounds.alpha)?);
@@ -263,25 +260,25 @@ impl FacProof {
         let x = SecretInteger::new(sample_signed(rng, &bounds.x)?);
         let y = SecretInteger::new(sample_signed(rng, &bounds.x)?);
 
-        let commit_p =
-            mul_mod(&pow_secret(s, p, n_hat)?, &pow_signed_secret(t, mu.expose(), &bounds.mu, n_hat)?, n_hat);
-        let commit_q =
-            mul_mod(&pow_secret(s, q, n_hat)?, &pow_signed_secret(t, nu.expose(), &bounds.mu, n_hat)?, n_hat);
-        let commit_a = mul_mod(
-            &pow_signed_secret(s, alpha.expose(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, x.expose(), &bounds.x, n_hat)?,
-            n_hat,
-        );
-        let commit_b = mul_mod(
-            &pow_signed_secret(s, beta.expose(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, y.expose(), &bounds.x, n_hat)?,
-            n_hat,
-        );
-        let commit_t = mul_mod(
-            &pow_signed_secret(&commit_q, alpha.expose(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, r.expose(), &bounds.r, n_hat)?,
-            n_hat,
-        );
+        // Fixed-base commitments through the verifier's precomputed tables
+        // (`RingPedersenParams::commit`, constant-time in the exponents); `T = Q^α t^r` is
+        // computed as `s^(qα) t^(να + r)` (since `Q = s^q t^ν`), so no exponentiation of a
+        // variable base is needed.
+        let bits = |bound: &Integer| bound.significant_bits();
+        let pq_bits = p.significant_bits().max(q.significant_bits());
+        let commit = |x: &Integer, xb: u32, y: &Integer, yb: u32| {
+            aux.commit(x, xb, y, yb).map_err(|_| AuxProveError::Bug("ring-Pedersen commitment"))
+        };
+        let commit_p = commit(p, pq_bits, mu.expose(), bits(&bounds.mu))?;
+        let commit_q = commit(q, pq_bits, nu.expose(), bits(&bounds.mu))?;
+        let commit_a = commit(alpha.expose(), bits(&bounds.alpha), x.expose(), bits(&bounds.x))?;
+        let commit_b = commit(beta.expose(), bits(&bounds.alpha), y.expose(), bits(&bounds.x))?;
+        let q_alpha = SecretInteger::new(Integer::from(q * alpha.expose()));
+        let nu_alpha = SecretInteger::new(Integer::from(nu.expose() * alpha.expose()));
+        let nu_alpha_r = SecretInteger::new(Integer::from(nu_alpha.expose() + r.expose()));
+        let nu_alpha_r_bound = Integer::from(&bounds.mu * &bounds.alpha) + &bounds.r;
+        let commit_t =
+            commit(q_alpha.expose(), pq_bits + bits(&bounds.alpha), nu_alpha_r.expose(), bits(&nu_alpha_r_bound))?;
         let mut proof = Self {
             commit_p,
             commit_q,

@@ -169,7 +169,8 @@ pub(crate) fn pow_vartime(base: &Integer, e: &Integer, m: &Integer) -> Option<In
 }
 
 /// Ring-Pedersen commitment `s^x t^y mod N̂` to secret `x` (`|x| < 2^x_bits`) and `y`
-/// (`|y| < 2^y_bits`), in constant time.
+/// (`|y| < 2^y_bits`), in constant time: [`RingPedersenParams::commit`] (fixed-base comb tables
+/// of the verifier's `s`, `t`, built once per parameter set).
 pub(crate) fn rp_commit_secret(
     rp: &RingPedersenParams,
     x: &Integer,
@@ -177,10 +178,7 @@ pub(crate) fn rp_commit_secret(
     y: &Integer,
     y_bits: u32,
 ) -> Option<Integer> {
-    let n = rp.modulus();
-    let a = pow_secret(rp.s(), x, x_bits, n)?;
-    let b = pow_secret(rp.t(), y, y_bits, n)?;
-    Some(a * b % n)
+    rp.commit(x, x_bits, y, y_bits).ok()
 }
 
 /// Ring-Pedersen commitment `s^x t^y mod N̂` to public `x`, `y` (verifier side).
