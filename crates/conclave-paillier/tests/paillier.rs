@@ -94,6 +94,47 @@ fn decrypt_signed_centres() {
 }
 
 #[test]
+fn owner_fresh_nonce_encryption_matches_the_formula() {
+    let dk = key(0);
+    let ek = dk.encryption_key();
+    let n = ek.modulus();
+    let nn = ek.modulus_squared();
+    let mut r = rng(105);
+    assert!(dk.precompute(&mut r));
+    let mut nonces = Vec::new();
+    for m in [Integer::from(0), Integer::from(1), Integer::from(-1), Integer::from(n - 1u32), random_below(&mut r, n)] {
+        let (c, nonce) = dk.encrypt(&mut r, &m).unwrap();
+        let rv = nonce.expose_secret();
+        // The nonce is a unit below N, the ciphertext is (1 + N)^m r^N mod N^2 for it, and both
+        // the public and the CRT encryption with that nonce give the same ciphertext.
+        assert!(*rv > 0 && rv < n);
+        assert_eq!(Integer::from(rv.gcd_ref(n)), 1);
+        let m_mod = Integer::from(m.modulo_ref(n));
+        let expected = Integer::from(n + 1u32).pow_mod(&m_mod, nn).unwrap() * rv.clone().pow_mod(n, nn).unwrap() % nn;
+        assert_eq!(*c.as_integer(), expected);
+        assert_eq!(ek.encrypt_with_nonce(&m, &nonce).unwrap(), c);
+        assert_eq!(dk.decrypt(&c).unwrap(), m_mod);
+        // fresh_nonce gives the N-th power alongside.
+        let (nonce2, rn) = dk.fresh_nonce(&mut r).unwrap();
+        assert_eq!(*rn.expose(), nonce2.expose_secret().clone().pow_mod(n, nn).unwrap());
+        nonces.push(rv.clone());
+        nonces.push(nonce2.expose_secret().clone());
+    }
+    // Fresh nonces differ and are spread over Z*_N (not stuck in a subgroup): both residue
+    // symbols occur mod p and mod q.
+    let (p, q) = dk.expose_primes();
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 10);
+    for prime in [p, q] {
+        let symbols: Vec<i32> = nonces.iter().map(|x| x.legendre(prime)).collect();
+        assert!(symbols.contains(&1) && symbols.contains(&-1));
+    }
+    // Plaintext range is still checked.
+    assert!(dk.encrypt(&mut r, n).is_err());
+}
+
+#[test]
 fn homomorphic_add_and_scalar_mul() {
     let dk = key(0);
     let ek = dk.encryption_key();
@@ -267,6 +308,45 @@ fn key_from_pool() {
     let mut small = PrimePool::new(128).unwrap();
     small.fill(&mut rng(106), 2, std::num::NonZeroUsize::MIN).unwrap();
     assert!(DecryptionKey::from_pool(&mut small).is_err());
+}
+
+#[test]
+fn ring_pedersen_commit_equals_plain_powers() {
+    let dk = key(1);
+    let (params, _) = generate_ring_pedersen(&mut rng(108), dk).unwrap();
+    let n = params.modulus().clone();
+    let plain = |x: &Integer, y: &Integer| {
+        params.s().clone().pow_mod(x, &n).unwrap() * params.t().clone().pow_mod(y, &n).unwrap() % &n
+    };
+    let mut r = rng(109);
+    let mut signed = |bits: u32| {
+        let x = random_below(&mut r, &(Integer::from(1) << bits));
+        if x.is_odd() {
+            -x
+        } else {
+            x
+        }
+    };
+    // Fresh clone: the tables are built by the first commit and shared with the original.
+    let copy = params.clone();
+    let edge = |bits: u32| (Integer::from(1) << bits) - 1u32;
+    let cases = vec![
+        (Integer::from(0), 1u32, Integer::from(0), 1u32),
+        (Integer::from(1), 1, Integer::from(-1), 1),
+        (edge(257), 257, -edge(3329), 3329),
+        (-edge(769), 769, edge(3841), 3841),
+        (signed(1793), 1793, signed(3841), 3841),
+        (signed(3840), 3841, signed(6914), 6915),
+        // Beyond the tables (4096 + 1024 and 2·3072 + 1024 bits): the GMP fallback.
+        (signed(5000), 5000, signed(9000), 9000),
+    ];
+    for (x, xb, y, yb) in cases {
+        assert_eq!(copy.commit(&x, xb, &y, yb).unwrap(), plain(&x, &y), "bounds {xb}, {yb}");
+    }
+    assert!(params.precompute());
+    // Exponents outside their stated bounds are refused.
+    assert!(params.commit(&Integer::from(2), 1, &Integer::from(0), 1).is_err());
+    assert!(params.commit(&Integer::from(0), 1, &Integer::from(-4), 2).is_err());
 }
 
 #[test]

@@ -23,15 +23,16 @@
 
 use conclave_math::codec::{Decode, Encode, Reader, Writer};
 use conclave_math::{Curve, DecodeError, SecretScalar, Transcript};
-use conclave_paillier::{Ciphertext, EncryptionKey, Nonce, RingPedersenParams};
+use conclave_paillier::{Ciphertext, DecryptionKey, EncryptionKey, Nonce, RingPedersenParams};
 use rand_core::CryptoRngCore;
 use rug::Integer;
 
 use crate::common::{append_integer, challenge_signed, curve_order, integer_to_scalar, read_integer, write_integer};
 use crate::rp::{
-    append_paillier, append_rp, enc_secret, enc_vartime, in_range_bits, is_ciphertext, is_unit, mul_pow_vartime,
-    pow_public_exp_secret_base, pow_secret, pow_vartime, random_signed_bits, random_signed_scaled, random_unit,
-    rp_commit_secret, rp_commit_vartime, ProveError, SecretInteger, ELL, ELL_PRIME, EPSILON, MAX_INTEGER_BITS,
+    append_paillier, append_rp, enc_fresh, enc_secret, enc_vartime, in_range_bits, is_ciphertext, is_unit,
+    mul_pow_vartime, pow_public_exp_secret_base, pow_public_exp_secret_base_with, pow_secret, pow_vartime,
+    random_signed_bits, random_signed_scaled, random_unit, rp_commit_secret, rp_commit_vartime, ProveError,
+    SecretInteger, ELL, ELL_PRIME, EPSILON, MAX_INTEGER_BITS,
 };
 
 /// Domain of the Π^aff-g transcript.
@@ -66,6 +67,10 @@ pub struct AffGWitness<'a> {
     pub rho: &'a Nonce,
     /// `ρ_y`, the nonce of `Y`.
     pub rho_y: &'a Nonce,
+    /// The prover's own decryption key of `N1`, if at hand: `B_y` and `w_y` are then computed
+    /// with the owner's fixed-base nonce tables and CRT (same proof, faster). Ignored if it is
+    /// not the key of the statement's `N1`.
+    pub prover_secret_key: Option<&'a DecryptionKey>,
 }
 
 impl core::fmt::Debug for AffGWitness<'_> {
@@ -215,7 +220,6 @@ impl<C: Curve> AffGProof<C> {
         let alpha = random_signed_bits(rng, ELL + EPSILON);
         let beta = random_signed_bits(rng, ELL_PRIME + EPSILON);
         let r = random_unit(rng, n0);
-        let r_y = random_unit(rng, n1);
         let gamma = random_signed_scaled(rng, ELL + EPSILON, rp.modulus());
         let delta = random_signed_scaled(rng, ELL + EPSILON, rp.modulus());
         let m = random_signed_scaled(rng, ELL, rp.modulus());
@@ -227,7 +231,8 @@ impl<C: Curve> AffGProof<C> {
         let a = c_alpha * enc_beta % nn0;
         let alpha_scalar = SecretScalar::<C>::new(integer_to_scalar::<C>(alpha.expose()));
         let b_x = C::mul_base(alpha_scalar.expose_secret());
-        let b_y = enc_secret(st.prover_key, beta.expose(), r_y.expose()).ok_or(bad("β does not fit N1"))?;
+        let (b_y, r_y) =
+            enc_fresh(rng, st.prover_key, wit.prover_secret_key, beta.expose()).ok_or(bad("β does not fit N1"))?;
         let wide = ELL + EPSILON + nh_bits + 1;
         let narrow = ELL + nh_bits + 1;
         let e_commit =
@@ -250,7 +255,8 @@ impl<C: Curve> AffGProof<C> {
         let z4 = respond(&delta, mu.expose());
         let rho_e = pow_public_exp_secret_base(rng, wit.rho.expose_secret(), &e, n0).ok_or(bad("ρ"))?;
         let w = Integer::from(r.expose() * &rho_e) % n0;
-        let rho_y_e = pow_public_exp_secret_base(rng, wit.rho_y.expose_secret(), &e, n1).ok_or(bad("ρ_y"))?;
+        let rho_y_e = pow_public_exp_secret_base_with(rng, wit.prover_secret_key, wit.rho_y.expose_secret(), &e, n1)
+            .ok_or(bad("ρ_y"))?;
         let w_y = Integer::from(r_y.expose() * &rho_y_e) % n1;
         Ok(Self { a, b_x, b_y, e: e_commit, s, f, t: t_commit, z1, z2, z3, z4, w, w_y })
     }

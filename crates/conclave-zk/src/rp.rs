@@ -10,7 +10,7 @@
 //! the correction factor depends only on public values.
 
 use conclave_math::Transcript;
-use conclave_paillier::{EncryptionKey, Nonce, RingPedersenParams};
+use conclave_paillier::{DecryptionKey, EncryptionKey, Nonce, RingPedersenParams};
 use rand_core::CryptoRngCore;
 use rug::integer::Order;
 use rug::Integer;
@@ -160,6 +160,53 @@ pub(crate) fn pow_public_exp_secret_base(
     };
     let abs = Integer::from(e.abs_ref());
     Some(Integer::from(b.expose().secure_pow_mod_ref(&abs, m)))
+}
+
+/// As [`pow_public_exp_secret_base`] modulo `N` of `key` when `key` is given and its `N` is
+/// `m`: the (blinded-inverted, for `e < 0`) base is raised to `|e|` by CRT
+/// ([`DecryptionKey::pow_mod_n`], `mpz_powm_sec` mod `p` and `q`).
+pub(crate) fn pow_public_exp_secret_base_with(
+    rng: &mut dyn CryptoRngCore,
+    key: Option<&DecryptionKey>,
+    base: &Integer,
+    e: &Integer,
+    m: &Integer,
+) -> Option<Integer> {
+    let Some(dk) = key.filter(|k| k.encryption_key().modulus() == m) else {
+        return pow_public_exp_secret_base(rng, base, e, m);
+    };
+    if e.is_zero() {
+        return Some(Integer::from(1));
+    }
+    let b = if e.is_negative() {
+        let u = random_unit(rng, m);
+        let blinded = Integer::from(base * u.expose()) % m;
+        let inv = blinded.invert(m).ok()?;
+        SecretInteger::new(inv * u.expose() % m)
+    } else {
+        SecretInteger::new(Integer::from(base.modulo_ref(m)))
+    };
+    let abs = Integer::from(e.abs_ref());
+    dk.pow_mod_n(b.expose(), &abs).ok()
+}
+
+/// A fresh Paillier encryption of the secret `m` under `ek` with a fresh nonce: by the owner's
+/// fixed-base tables ([`DecryptionKey::encrypt`]) when `key` is the decryption key of `ek`,
+/// otherwise with a uniform nonce and the constant-time public-key encryption. Returns the
+/// ciphertext and the nonce.
+pub(crate) fn enc_fresh(
+    rng: &mut dyn CryptoRngCore,
+    ek: &EncryptionKey,
+    key: Option<&DecryptionKey>,
+    m: &Integer,
+) -> Option<(Integer, SecretInteger)> {
+    if let Some(dk) = key.filter(|k| k.encryption_key() == ek) {
+        let (c, nonce) = dk.encrypt(rng, m).ok()?;
+        return Some((c.into_integer(), SecretInteger::new(nonce.expose_secret().clone())));
+    }
+    let r = random_unit(rng, ek.modulus());
+    let c = enc_secret(ek, m, r.expose())?;
+    Some((c, r))
 }
 
 /// `base^e mod m` for public values (negative `e` inverts `base`); `None` if `base` is

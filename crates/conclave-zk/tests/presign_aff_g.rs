@@ -71,8 +71,10 @@ fn statement<'a, C: Curve>(k: &'a Case<C>) -> AffGStatement<'a, C> {
     }
 }
 
+/// Proves as presigning does: with the prover's own decryption key of `N1`.
 fn prove<C: Curve>(t: &Transcript, st: &AffGStatement<'_, C>, k: &Case<C>, seed: u64) -> AffGProof<C> {
-    let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y };
+    let wit =
+        AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y, prover_secret_key: Some(&fixture().prover) };
     AffGProof::prove(t, st, &wit, &mut rng(seed)).unwrap()
 }
 
@@ -85,6 +87,12 @@ fn honest<C: Curve>() {
     let decoded = AffGProof::<C>::from_bytes(&proof.to_bytes()).unwrap();
     assert_eq!(decoded, proof);
     assert_eq!(decoded.verify(&t, &st), Ok(()));
+    // Without the prover's key (public-key path), and with a key of another modulus (ignored).
+    let f = fixture();
+    for key in [None, Some(&f.verifier)] {
+        let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y, prover_secret_key: key };
+        assert_eq!(AffGProof::prove(&t, &st, &wit, &mut rng(5)).unwrap().verify(&t, &st), Ok(()));
+    }
 }
 
 #[test]
@@ -100,7 +108,7 @@ fn honest_proofs_verify_p256() {
 #[test]
 fn witness_debug_is_redacted() {
     let k = honest_case::<Secp256k1>(3);
-    let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y };
+    let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y, prover_secret_key: None };
     let s = format!("{wit:?}");
     assert!(s.contains("redacted") && !s.contains(&k.x.to_string_radix(16)));
 }
@@ -183,7 +191,8 @@ fn each_check_rejects_with_its_own_error() {
     // (V16) from the prover's side: Y encrypts another y.
     let other = case::<C>(13, k.x.clone(), Integer::from(&k.y + 1u32));
     let st_y = AffGStatement { y: &other.big_y, ..st };
-    let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &other.rho_y };
+    let wit =
+        AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &other.rho_y, prover_secret_key: Some(&fixture().prover) };
     let p = AffGProof::prove(&t, &st_y, &wit, &mut rng(14)).unwrap();
     assert_eq!(p.verify(&t, &st_y), Err(AffGError::EncryptionEquation));
 }

@@ -48,8 +48,10 @@ fn statement<'a, C: Curve>(k: &'a Case<C>) -> EncElgStatement<'a, C> {
     EncElgStatement { key: f.prover.encryption_key(), rp: &f.rp, ciphertext: &k.c, a: k.a_pt, b: k.b_pt, x: k.x_pt }
 }
 
+/// Proves as presigning does: with the prover's own decryption key (fixed-base nonce tables
+/// and CRT).
 fn prove<C: Curve>(t: &Transcript, st: &EncElgStatement<'_, C>, k: &Case<C>, seed: u64) -> EncElgProof<C> {
-    let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b };
+    let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b, prover_secret_key: Some(&fixture().prover) };
     EncElgProof::prove(t, st, &wit, &mut rng(seed)).unwrap()
 }
 
@@ -66,6 +68,12 @@ fn honest<C: Curve>() {
     let k = case::<C>(3, -honest_x::<C>(3));
     let st = statement(&k);
     assert_eq!(prove(&t, &st, &k, 4).verify(&t, &st), Ok(()));
+    // Without the prover's key (public-key path), and with a key of another modulus (ignored).
+    let f = fixture();
+    for key in [None, Some(&f.verifier)] {
+        let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b, prover_secret_key: key };
+        assert_eq!(EncElgProof::prove(&t, &st, &wit, &mut rng(5)).unwrap().verify(&t, &st), Ok(()));
+    }
 }
 
 #[test]
@@ -81,7 +89,7 @@ fn honest_proofs_verify_p256() {
 #[test]
 fn witness_debug_is_redacted() {
     let k = case::<Secp256k1>(5, honest_x::<Secp256k1>(5));
-    let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b };
+    let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b, prover_secret_key: Some(&fixture().prover) };
     let s = format!("{wit:?}");
     assert!(s.contains("redacted"));
     assert!(!s.contains(&k.x.to_string_radix(16)));
@@ -157,7 +165,7 @@ fn each_check_rejects_with_its_own_error() {
     assert_eq!(prove(&t, &st_b, &k, 13).verify(&t, &st_b), Err(EncElgError::NonceEquation));
     // (V7) again, from the prover's side: a wrong nonce in the witness.
     let wrong_rho = Nonce::new(Integer::from(k.rho.expose_secret() + 1u32));
-    let wit = EncElgWitness { x: &k.x, rho: &wrong_rho, b: &k.b };
+    let wit = EncElgWitness { x: &k.x, rho: &wrong_rho, b: &k.b, prover_secret_key: Some(&fixture().prover) };
     let p = EncElgProof::prove(&t, &st, &wit, &mut rng(14)).unwrap();
     assert_eq!(p.verify(&t, &st), Err(EncElgError::PaillierEquation));
 }

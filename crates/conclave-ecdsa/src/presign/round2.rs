@@ -106,11 +106,10 @@ pub(crate) fn start<C: ThresholdCurve>(
          -> Result<_, ProtocolError> {
             let neg_beta = SecretInt::new(Integer::from(-beta));
             let s: Nonce = theirs.ek.sample_nonce(rng).map_err(bug)?;
-            let r: Nonce = own.ek.sample_nonce(rng).map_err(bug)?;
             let scaled = theirs.ek.scalar_mul(k_j, secret).map_err(bug)?;
             let masked = theirs.ek.encrypt_with_nonce(neg_beta.expose(), &s).map_err(bug)?;
             let d: Ciphertext = theirs.ek.add(&scaled, &masked).map_err(bug)?;
-            let f: Ciphertext = dk.encrypt_with_nonce(neg_beta.expose(), &r).map_err(bug)?;
+            let (f, r): (Ciphertext, Nonce) = dk.encrypt(rng, neg_beta.expose()).map_err(bug)?;
             let st = AffGStatement::<C> {
                 verifier_key: &theirs.ek,
                 prover_key: &own.ek,
@@ -120,9 +119,13 @@ pub(crate) fn start<C: ThresholdCurve>(
                 y: &f,
                 x: public,
             };
-            let proof =
-                AffGProof::prove(&t, &st, &AffGWitness { x: secret, y: neg_beta.expose(), rho: &s, rho_y: &r }, rng)
-                    .map_err(bug)?;
+            let proof = AffGProof::prove(
+                &t,
+                &st,
+                &AffGWitness { x: secret, y: neg_beta.expose(), rho: &s, rho_y: &r, prover_secret_key: Some(dk) },
+                rng,
+            )
+            .map_err(bug)?;
             Ok((d, f, proof, s, r))
         };
         let beta = random_signed(rng, ELL_PRIME);
