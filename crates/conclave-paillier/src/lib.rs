@@ -22,7 +22,7 @@ mod pool;
 mod primes;
 mod ring_pedersen;
 
-pub use bigint::{wipe_integer, SecretInt};
+pub use bigint::{multi_pow_vartime, wipe_integer, SecretInt};
 pub use error::PaillierError;
 pub use paillier::{Ciphertext, DecryptionKey, EncryptionKey, Nonce, MAX_MODULUS_BITS, MIN_MODULUS_BITS, PRIME_BITS};
 pub use pool::{PrimePool, MAX_POOL_PRIMES};

@@ -17,12 +17,15 @@ use crate::bigint::{
     to_be_bytes_padded, wipe_integer, SecretInt,
 };
 use crate::error::PaillierError;
-use crate::fixed_base::{pow_unsigned, FixedBaseTable};
-use crate::mont::MontModulus;
+use crate::fixed_base::{multi_pow, pow_unsigned, FixedBaseTable, Term};
+use crate::mont::{limbs_of, MontModulus};
 use crate::pool::PrimePool;
 use crate::primes::is_safe_prime;
+use crate::ring_pedersen::RingPedersenParams;
 use rand_core::CryptoRngCore;
 use rug::Integer;
+use subtle::Choice;
+use zeroize::Zeroize;
 
 /// Smallest Paillier (or ring-Pedersen) modulus accepted anywhere, in bits: the 128-bit
 /// security level of CGGMP24.
@@ -341,6 +344,38 @@ pub struct DecryptionKey {
     /// Fixed-base tables for encryption with a fresh nonce (built on first use; `None` if
     /// building failed, then the CRT path is used).
     nonce_tables: OnceLock<Option<NonceTables>>,
+    /// Comb tables of our own ring-Pedersen bases `s, t` modulo `p` and `q` (for verifying
+    /// proofs addressed to us), built on first use for the first parameters seen.
+    rp_tables: OnceLock<Option<OwnRpTables>>,
+}
+
+/// Our own ring-Pedersen bases `s`, `t` modulo one prime `P` (secret data: the modulus is
+/// secret).
+struct OwnRpPrime {
+    modulus: Arc<MontModulus>,
+    s: FixedBaseTable,
+    t: FixedBaseTable,
+}
+
+impl OwnRpPrime {
+    fn build(prime: &SecretInt, exp_bits: u32, s: &Integer, t: &Integer) -> Result<Self, PaillierError> {
+        let modulus = Arc::new(MontModulus::new(prime.expose())?);
+        let sp = SecretInt::new(Integer::from(s.modulo_ref(prime.expose())));
+        let tp = SecretInt::new(Integer::from(t.modulo_ref(prime.expose())));
+        Ok(Self {
+            s: FixedBaseTable::new(Arc::clone(&modulus), sp.expose(), exp_bits, false)?,
+            t: FixedBaseTable::new(Arc::clone(&modulus), tp.expose(), exp_bits, false)?,
+            modulus,
+        })
+    }
+}
+
+/// [`OwnRpPrime`] for both primes, and the public `(s, t)` they were built for.
+struct OwnRpTables {
+    s: Integer,
+    t: Integer,
+    p: OwnRpPrime,
+    q: OwnRpPrime,
 }
 
 /// Bound on the random draws when looking for a generator of `Z*_p` (each draw succeeds with
@@ -495,7 +530,21 @@ impl DecryptionKey {
         let q_inv_p = invert_secret(q_mod_p.expose(), p_minus_1.expose(), p.expose())?;
         let qq_mod_pp = SecretInt::new(Integer::from(qq.expose().modulo_ref(pp.expose())));
         let qq_inv_pp = invert_secret(qq_mod_pp.expose(), order_pp.expose(), pp.expose())?;
-        Ok(Self { ek, p, q, pp, qq, p_minus_1, q_minus_1, hp, hq, q_inv_p, qq_inv_pp, nonce_tables: OnceLock::new() })
+        Ok(Self {
+            ek,
+            p,
+            q,
+            pp,
+            qq,
+            p_minus_1,
+            q_minus_1,
+            hp,
+            hq,
+            q_inv_p,
+            qq_inv_pp,
+            nonce_tables: OnceLock::new(),
+            rp_tables: OnceLock::new(),
+        })
     }
 
     /// The public key.
@@ -652,6 +701,114 @@ impl DecryptionKey {
         let nonce = self.ek.sample_nonce(rng)?;
         let rn = SecretInt::new(self.pow_mod_nn(nonce.0.expose(), self.ek.modulus())?);
         Ok((nonce, rn))
+    }
+
+    fn build_own_rp(&self, rp: &RingPedersenParams) -> Result<OwnRpTables, PaillierError> {
+        let (s, t) = (rp.s(), rp.t());
+        Ok(OwnRpTables {
+            s: s.clone(),
+            t: t.clone(),
+            p: OwnRpPrime::build(&self.p, self.p_minus_1.expose().significant_bits(), s, t)?,
+            q: OwnRpPrime::build(&self.q, self.q_minus_1.expose().significant_bits(), s, t)?,
+        })
+    }
+
+    /// Checks, for ring-Pedersen parameters `rp` over our own modulus (`N̂ = N`), whether
+    ///
+    /// ```text
+    /// s^x · t^y · Π b_i^(c_i) ≡ target (mod N)
+    /// ```
+    ///
+    /// for public integers `x, y, c_i` (any sign), public units `b_i ∈ Z*_N` and a public
+    /// `target`: the verifier's side of the ring-Pedersen equations of the range proofs
+    /// addressed to us. By CRT: modulo each prime `P` every exponent is reduced modulo `P − 1`
+    /// (Fermat), `s^x t^y mod P` is taken from comb tables of `s` and `t` modulo `P` (built
+    /// once, for the first parameters seen) and `b_i^(c_i) mod P` with `mpz_powm_sec`; the two
+    /// comparisons are constant-time and combined before the answer is returned, so the time
+    /// does not tell which prime a false relation fails for. The values that depend on `p, q`
+    /// go only through fixed-size Montgomery arithmetic and `mpz_powm_sec`, apart from GMP's
+    /// reductions `x mod (P − 1)`, `target mod P` (as in decryption).
+    ///
+    /// Checks: `rp` is over our modulus, `b_i ∈ Z*_N`.
+    pub fn ring_pedersen_relation_holds(
+        &self,
+        rp: &RingPedersenParams,
+        x: &Integer,
+        y: &Integer,
+        others: &[(&Integer, &Integer)],
+        target: &Integer,
+    ) -> Result<bool, PaillierError> {
+        let n = self.ek.modulus();
+        if rp.modulus() != n {
+            return Err(PaillierError::Bug("ring-Pedersen parameters over another modulus"));
+        }
+        for (b, _) in others {
+            if b.is_negative() || *b >= n || !is_coprime_vartime(b, n) {
+                return Err(PaillierError::NotInvertible("base not in Z*_N"));
+            }
+        }
+        let cached = self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok());
+        let local;
+        let tables = match cached {
+            Some(t) if t.s == *rp.s() && t.t == *rp.t() => t,
+            _ => {
+                local = self.build_own_rp(rp)?;
+                &local
+            }
+        };
+        let target = Integer::from(target.modulo_ref(n));
+        let hold_p = Self::relation_mod_prime(&tables.p, &self.p, &self.p_minus_1, x, y, others, &target)?;
+        let hold_q = Self::relation_mod_prime(&tables.q, &self.q, &self.q_minus_1, x, y, others, &target)?;
+        Ok(bool::from(hold_p & hold_q))
+    }
+
+    fn relation_mod_prime(
+        tables: &OwnRpPrime,
+        prime: &SecretInt,
+        prime_minus_1: &SecretInt,
+        x: &Integer,
+        y: &Integer,
+        others: &[(&Integer, &Integer)],
+        target: &Integer,
+    ) -> Result<Choice, PaillierError> {
+        let m = &tables.modulus;
+        let n = m.limbs();
+        let bits = prime_minus_1.expose().significant_bits();
+        let limbs = usize::try_from(bits.div_ceil(64)).map_err(|_| PaillierError::Bug("size"))?;
+        let reduce = |e: &Integer| -> Result<Vec<u64>, PaillierError> {
+            let mut r = Integer::from(e.modulo_ref(prime_minus_1.expose()));
+            let l = limbs_of(&r, limbs);
+            wipe_integer(&mut r);
+            l
+        };
+        let mut xe = reduce(x)?;
+        let mut ye = reduce(y)?;
+        let mut acc = multi_pow(
+            m,
+            &[Term { table: &tables.s, exponent: &xe, bits }, Term { table: &tables.t, exponent: &ye, bits }],
+        )?;
+        xe.zeroize();
+        ye.zeroize();
+        let mut tmp = vec![0u64; n];
+        let mut scratch = m.scratch();
+        for (b, c) in others {
+            let mut ce = Integer::from(c.modulo_ref(prime_minus_1.expose()));
+            let mut bp = Integer::from(b.modulo_ref(prime.expose()));
+            let mut pw = pow_mod_secret(&bp, &ce, prime.expose())?;
+            let mut pm = m.to_mont(&pw)?;
+            m.mul(&acc, &pm, &mut tmp, &mut scratch);
+            core::mem::swap(&mut acc, &mut tmp);
+            for v in [&mut ce, &mut bp, &mut pw] {
+                wipe_integer(v);
+            }
+            pm.zeroize();
+        }
+        let mut want = m.to_mont(target)?;
+        let eq = m.ct_eq(&acc, &want);
+        for v in [&mut acc, &mut tmp, &mut scratch, &mut want] {
+            v.zeroize();
+        }
+        Ok(eq)
     }
 
     /// Encrypts with a fresh nonce and returns the ciphertext and the nonce; the nonce and

@@ -350,6 +350,59 @@ fn ring_pedersen_commit_equals_plain_powers() {
 }
 
 #[test]
+fn own_ring_pedersen_relation_by_crt() {
+    let dk = key(1);
+    let n = dk.encryption_key().modulus().clone();
+    let (params, _) = generate_ring_pedersen(&mut rng(110), dk).unwrap();
+    let (other_params, _) = generate_ring_pedersen(&mut rng(111), dk).unwrap();
+    let mut r = rng(112);
+    let mut signed = |bits: u32| {
+        let x = random_below(&mut r, &(Integer::from(1) << bits));
+        if x.is_odd() {
+            -x
+        } else {
+            x
+        }
+    };
+    let b = Integer::from(123_456_789u32);
+    for rp in [&params, &other_params, &params] {
+        let plain = |x: &Integer, y: &Integer, c: &Integer| {
+            rp.s().clone().pow_mod(x, &n).unwrap()
+                * rp.t().clone().pow_mod(y, &n).unwrap()
+                * b.clone().pow_mod(c, &n).unwrap()
+                % &n
+        };
+        for (x, y, c) in [
+            (Integer::from(0), Integer::from(0), Integer::from(0)),
+            (Integer::from(-1), Integer::from(1), Integer::from(-1)),
+            (signed(770), signed(3842), signed(300)),
+            (signed(3328), signed(6914), signed(2306)),
+        ] {
+            let target = plain(&x, &y, &c);
+            assert!(dk.ring_pedersen_relation_holds(rp, &x, &y, &[(&b, &c)], &target).unwrap());
+            // Same relation without the extra base: holds iff b^c = 1.
+            let without = dk.ring_pedersen_relation_holds(rp, &x, &y, &[], &target).unwrap();
+            assert_eq!(without, b.clone().pow_mod(&c, &n).unwrap() == 1);
+            // Off by a factor of 2 (mod N), or by one in an exponent: false.
+            let wrong = Integer::from(&target * 2u32) % &n;
+            assert!(!dk.ring_pedersen_relation_holds(rp, &x, &y, &[(&b, &c)], &wrong).unwrap());
+            let y1 = Integer::from(&y + 1u32);
+            assert!(!dk.ring_pedersen_relation_holds(rp, &x, &y1, &[(&b, &c)], &target).unwrap());
+            // A target that only agrees modulo p: still false.
+            let (p, _) = dk.expose_primes();
+            let half = Integer::from(&target + p) % &n;
+            assert!(!dk.ring_pedersen_relation_holds(rp, &x, &y, &[(&b, &c)], &half).unwrap());
+        }
+    }
+    // Parameters over another modulus, or a non-unit extra base: errors.
+    let (foreign, _) = generate_ring_pedersen(&mut rng(113), key(0)).unwrap();
+    let one = Integer::from(1);
+    assert!(dk.ring_pedersen_relation_holds(&foreign, &one, &one, &[], &one).is_err());
+    let (p, _) = dk.expose_primes();
+    assert!(dk.ring_pedersen_relation_holds(&params, &one, &one, &[(p, &one)], &one).is_err());
+}
+
+#[test]
 fn ring_pedersen_generation_and_validation() {
     let dk = key(1);
     let n = dk.encryption_key().modulus().clone();

@@ -194,7 +194,7 @@ fn main() {
         "Π^fac",
         RUNS,
         || FacProof::prove(&t, &n, &f.rp, &FacWitness::from_key(&f.prover), &mut r).unwrap(),
-        |pr| pr.verify(&t, &n, &f.rp).unwrap(),
+        |pr| pr.verify_with_key(&t, &n, &f.rp, Some(&f.verifier)).unwrap(),
         |pr| pr.to_bytes().len(),
     );
     let n_root = n.clone().sqrt();
@@ -257,7 +257,7 @@ fn main() {
         "Π^aff-g",
         RUNS,
         || AffGProof::prove(&t, &st, &wit, &mut r).unwrap(),
-        |pr| pr.verify(&t, &st).unwrap(),
+        |pr| pr.verify_with_key(&t, &st, Some(&f.verifier)).unwrap(),
         |pr| pr.to_bytes().len(),
     );
     let peer_x = Point::<PeerCurve>::generator() * peer_scalar(&gamma);
@@ -337,7 +337,7 @@ fn main() {
         "Π^enc-elg",
         RUNS,
         || EncElgProof::prove(&t, &st, &wit, &mut r).unwrap(),
-        |pr| pr.verify(&t, &st).unwrap(),
+        |pr| pr.verify_with_key(&t, &st, Some(&f.verifier)).unwrap(),
         |pr| pr.to_bytes().len(),
     );
     let enc_sec = peer_enc::SecurityParams { l: ELL as usize, epsilon: EPSILON as usize, q: q_order.clone() };

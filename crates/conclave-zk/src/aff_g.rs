@@ -29,10 +29,10 @@ use rug::Integer;
 
 use crate::common::{append_integer, challenge_signed, curve_order, integer_to_scalar, read_integer, write_integer};
 use crate::rp::{
-    append_paillier, append_rp, enc_fresh, enc_secret, enc_vartime, in_range_bits, is_ciphertext, is_unit,
-    mul_pow_vartime, pow_public_exp_secret_base, pow_public_exp_secret_base_with, pow_secret, pow_vartime,
-    random_signed_bits, random_signed_scaled, random_unit, rp_commit_secret, rp_commit_vartime, ProveError,
-    SecretInteger, ELL, ELL_PRIME, EPSILON, MAX_INTEGER_BITS,
+    append_paillier, append_rp, enc_fresh, enc_secret, in_range_bits, is_ciphertext, is_unit,
+    paillier_equation_vartime, pow_public_exp_secret_base, pow_public_exp_secret_base_with, pow_secret_select,
+    random_signed_bits, random_signed_scaled, random_unit, rp_commit_secret, rp_equation, ProveError, SecretInteger,
+    ELL, ELL_PRIME, EPSILON, MAX_INTEGER_BITS,
 };
 
 /// Domain of the Π^aff-g transcript.
@@ -225,8 +225,9 @@ impl<C: Curve> AffGProof<C> {
         let m = random_signed_scaled(rng, ELL, rp.modulus());
         let mu = random_signed_scaled(rng, ELL, rp.modulus());
 
+        // C^α: the sign of α selects C or C^-1 (masked), raised to |α| with mpz_powm_sec.
         let c_alpha =
-            pow_secret(st.c.as_integer(), alpha.expose(), ELL + EPSILON + 1, nn0).ok_or(bad("C not a unit"))?;
+            pow_secret_select(st.c.as_integer(), alpha.expose(), ELL + EPSILON, nn0).ok_or(bad("C not a unit"))?;
         let enc_beta = enc_secret(st.verifier_key, beta.expose(), r.expose()).ok_or(bad("β does not fit N0"))?;
         let a = c_alpha * enc_beta % nn0;
         let alpha_scalar = SecretScalar::<C>::new(integer_to_scalar::<C>(alpha.expose()));
@@ -263,10 +264,20 @@ impl<C: Curve> AffGProof<C> {
 
     /// Verifies the proof against the statement in the context held by `transcript`.
     pub fn verify(&self, transcript: &Transcript, st: &AffGStatement<'_, C>) -> Result<(), AffGError> {
+        self.verify_with_key(transcript, st, None)
+    }
+
+    /// As [`AffGProof::verify`]; `verifier_key`, if it is the decryption key of `N̂` (the
+    /// verifier's own modulus, as in CGGMP24 aux-info), checks (V17) and (V18) by CRT with
+    /// [`DecryptionKey::ring_pedersen_relation_holds`]. Same checks, same errors, same result.
+    pub fn verify_with_key(
+        &self,
+        transcript: &Transcript,
+        st: &AffGStatement<'_, C>,
+        verifier_key: Option<&DecryptionKey>,
+    ) -> Result<(), AffGError> {
         let n0 = st.verifier_key.modulus();
-        let nn0 = st.verifier_key.modulus_squared();
         let n1 = st.prover_key.modulus();
-        let nn1 = st.prover_key.modulus_squared();
         let n_hat = st.rp.modulus();
 
         if !is_ciphertext(st.c.as_integer(), st.verifier_key) {
@@ -319,29 +330,23 @@ impl<C: Curve> AffGProof<C> {
         };
         let e = challenge::<C>(transcript, st, &first);
 
-        let lhs = pow_vartime(st.c.as_integer(), &self.z1, nn0)
-            .zip(enc_vartime(st.verifier_key, &self.z2, &self.w))
-            .map(|(a, b)| a * b % nn0);
-        let rhs = mul_pow_vartime(&self.a, st.d.as_integer(), &e, nn0);
-        if lhs.is_none() || lhs != rhs {
+        let neg_e = Integer::from(-&e);
+        // (V14) (1 + z2·N0)·w^N0·C^z1·D^-e = A (mod N0²), one multi-exponentiation.
+        let others = [(st.c.as_integer(), &self.z1), (st.d.as_integer(), &neg_e)];
+        if !paillier_equation_vartime(st.verifier_key, &self.z2, &self.w, &others, &self.a) {
             return Err(AffGError::AffineEquation);
         }
         if C::mul_base(&integer_to_scalar::<C>(&self.z1)) != self.b_x + st.x * integer_to_scalar::<C>(&e) {
             return Err(AffGError::GroupEquation);
         }
-        let lhs = enc_vartime(st.prover_key, &self.z2, &self.w_y);
-        let rhs = mul_pow_vartime(&self.b_y, st.y.as_integer(), &e, nn1);
-        if lhs.is_none() || lhs != rhs {
+        // (V16) (1 + z2·N1)·w_y^N1·Y^-e = B_y (mod N1²).
+        if !paillier_equation_vartime(st.prover_key, &self.z2, &self.w_y, &[(st.y.as_integer(), &neg_e)], &self.b_y) {
             return Err(AffGError::EncryptionEquation);
         }
-        let lhs = rp_commit_vartime(st.rp, &self.z1, &self.z3);
-        let rhs = mul_pow_vartime(&self.e, &self.s, &e, n_hat);
-        if lhs.is_none() || lhs != rhs {
+        if !rp_equation(st.rp, verifier_key, &self.z1, &self.z3, &self.e, &self.s, &e) {
             return Err(AffGError::RingPedersenXEquation);
         }
-        let lhs = rp_commit_vartime(st.rp, &self.z2, &self.z4);
-        let rhs = mul_pow_vartime(&self.f, &self.t, &e, n_hat);
-        if lhs.is_none() || lhs != rhs {
+        if !rp_equation(st.rp, verifier_key, &self.z2, &self.z4, &self.f, &self.t, &e) {
             return Err(AffGError::RingPedersenYEquation);
         }
         Ok(())

@@ -26,8 +26,8 @@ use rug::Integer;
 
 use crate::common::{append_integer, challenge_signed, curve_order, integer_to_scalar, read_integer, write_integer};
 use crate::rp::{
-    append_paillier, append_rp, enc_fresh, enc_vartime, in_range_bits, is_ciphertext, is_unit, mul_pow_vartime,
-    pow_public_exp_secret_base_with, random_signed_bits, random_signed_scaled, rp_commit_secret, rp_commit_vartime,
+    append_paillier, append_rp, enc_fresh, in_range_bits, is_ciphertext, is_unit, paillier_equation_vartime,
+    pow_public_exp_secret_base_with, random_signed_bits, random_signed_scaled, rp_commit_secret, rp_equation,
     ProveError, SecretInteger, ELL, EPSILON, MAX_INTEGER_BITS,
 };
 
@@ -200,8 +200,20 @@ impl<C: Curve> EncElgProof<C> {
 
     /// Verifies the proof against the statement in the context held by `transcript`.
     pub fn verify(&self, transcript: &Transcript, st: &EncElgStatement<'_, C>) -> Result<(), EncElgError> {
+        self.verify_with_key(transcript, st, None)
+    }
+
+    /// As [`EncElgProof::verify`]; `verifier_key`, if it is the decryption key of `N̂` (the
+    /// verifier's own modulus, as in CGGMP24 aux-info), checks (V10) by CRT with
+    /// [`DecryptionKey::ring_pedersen_relation_holds`] instead of exponentiating modulo `N̂`.
+    /// Same checks, same errors, same result.
+    pub fn verify_with_key(
+        &self,
+        transcript: &Transcript,
+        st: &EncElgStatement<'_, C>,
+        verifier_key: Option<&DecryptionKey>,
+    ) -> Result<(), EncElgError> {
         let n0 = st.key.modulus();
-        let nn0 = st.key.modulus_squared();
         let n_hat = st.rp.modulus();
         if !is_ciphertext(st.ciphertext.as_integer(), st.key) {
             return Err(EncElgError::StatementCiphertext);
@@ -224,9 +236,9 @@ impl<C: Curve> EncElgProof<C> {
         let e = challenge::<C>(transcript, st, &self.s, &self.d, &self.y, &self.z, &self.t);
         let e_scalar = integer_to_scalar::<C>(&e);
 
-        let lhs = enc_vartime(st.key, &self.z1, &self.z2);
-        let rhs = mul_pow_vartime(&self.d, st.ciphertext.as_integer(), &e, nn0);
-        if lhs.is_none() || lhs != rhs {
+        // (V7) (1 + z1·N0)·z2^N0·C^-e = D (mod N0²), one multi-exponentiation.
+        if !paillier_equation_vartime(st.key, &self.z1, &self.z2, &[(st.ciphertext.as_integer(), &-e.clone())], &self.d)
+        {
             return Err(EncElgError::PaillierEquation);
         }
         let z1_scalar = integer_to_scalar::<C>(&self.z1);
@@ -236,9 +248,7 @@ impl<C: Curve> EncElgProof<C> {
         if C::mul_base(&self.w) != self.z + st.b * e_scalar {
             return Err(EncElgError::NonceEquation);
         }
-        let lhs = rp_commit_vartime(st.rp, &self.z1, &self.z3);
-        let rhs = mul_pow_vartime(&self.t, &self.s, &e, n_hat);
-        if lhs.is_none() || lhs != rhs {
+        if !rp_equation(st.rp, verifier_key, &self.z1, &self.z3, &self.t, &self.s, &e) {
             return Err(EncElgError::RingPedersenEquation);
         }
         Ok(())

@@ -346,9 +346,9 @@ fn mod_decoder_rejects_non_bits() {
 // Π^fac.
 // ------------------------------------------------------------------------------------------
 
+/// Verifies without and with the verifier's own key (CRT path); both must agree.
 fn fac_verify(proof: &FacProof) -> Result<(), FacError> {
-    let f = fixture();
-    proof.verify(&ctx(fac::DOMAIN, SESSION, 0), &n_of(&f.prover), &f.aux)
+    fac_verify_for(proof, &n_of(&fixture().prover))
 }
 
 #[test]
@@ -387,7 +387,13 @@ fn fac_rejects_modulus_of_wrong_size() {
 }
 
 fn fac_verify_for(proof: &FacProof, n: &Integer) -> Result<(), FacError> {
-    proof.verify(&ctx(fac::DOMAIN, SESSION, 0), n, &fixture().aux)
+    let f = fixture();
+    let t = ctx(fac::DOMAIN, SESSION, 0);
+    let plain = proof.verify(&t, n, &f.aux);
+    assert_eq!(proof.verify_with_key(&t, n, &f.aux, Some(&f.verifier)), plain, "CRT verifier disagrees");
+    // A key of another modulus is ignored.
+    assert_eq!(proof.verify_with_key(&t, n, &f.aux, Some(&f.other)), plain);
+    plain
 }
 
 #[test]

@@ -84,6 +84,7 @@ fn honest<C: Curve>() {
     let t = ctx(DOMAIN, 0, b"s1");
     let proof = prove(&t, &st, &k, 2);
     assert_eq!(proof.verify(&t, &st), Ok(()));
+    assert_eq!(proof.verify_with_key(&t, &st, Some(&fixture().verifier)), Ok(()));
     let decoded = AffGProof::<C>::from_bytes(&proof.to_bytes()).unwrap();
     assert_eq!(decoded, proof);
     assert_eq!(decoded.verify(&t, &st), Ok(()));
@@ -154,7 +155,10 @@ fn each_check_rejects_with_its_own_error() {
     let tamper = |g: &dyn Fn(&mut AffGProof<C>)| {
         let mut p = proof.clone();
         g(&mut p);
-        p.verify(&t, &st)
+        let plain = p.verify(&t, &st);
+        // The verifier's CRT path (its own key of N̂) gives the same answer.
+        assert_eq!(p.verify_with_key(&t, &st, Some(&fixture().verifier)), plain);
+        plain
     };
     // (V4)–(V11) memberships of the commitments and the nonce responses.
     assert_eq!(tamper(&|p| p.a = non_unit(p_verifier)), Err(AffGError::ANotCiphertext));

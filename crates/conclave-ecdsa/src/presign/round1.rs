@@ -129,10 +129,12 @@ fn check<C: ThresholdCurve>(
     let t = ctx.transcript(enc_elg::DOMAIN, 1, j);
     let st_k =
         EncElgStatement::<C> { key: &theirs.ek, rp: &mine.rp, ciphertext: &big_k, a: msg.y, b: msg.a.0, x: msg.a.1 };
-    proofs.psi_k.verify(&t, &st_k).map_err(|_| invalid(d, Fault::InvalidProof))?;
+    // Our own decryption key (N̂ = our N) checks the ring-Pedersen equation by CRT.
+    let dk = Some(ctx.aux.decryption_key());
+    proofs.psi_k.verify_with_key(&t, &st_k, dk).map_err(|_| invalid(d, Fault::InvalidProof))?;
     let st_g =
         EncElgStatement::<C> { key: &theirs.ek, rp: &mine.rp, ciphertext: &big_g, a: msg.y, b: msg.b.0, x: msg.b.1 };
-    proofs.psi_g.verify(&t, &st_g).map_err(|_| invalid(d, Fault::InvalidProof))?;
+    proofs.psi_g.verify_with_key(&t, &st_g, dk).map_err(|_| invalid(d, Fault::InvalidProof))?;
     Ok(Commitments { k: big_k, g: big_g, y: msg.y, a: msg.a, b: msg.b })
 }
 

@@ -195,7 +195,8 @@ fn check<C: ThresholdCurve>(
             y: ff,
             x,
         };
-        proof.verify(&t, &st).map_err(|_| blame(dm, Fault::InvalidProof))?;
+        // Our own decryption key (N̂ = our N) checks the ring-Pedersen equations by CRT.
+        proof.verify_with_key(&t, &st, Some(ctx.aux.decryption_key())).map_err(|_| blame(dm, Fault::InvalidProof))?;
     }
     Ok(Checked { gamma: msg.gamma, d, d_hat, f, f_hat, received: dm.clone() })
 }
