@@ -23,11 +23,34 @@ use zeroize::Zeroize;
 /// Largest modulus handled, in limbs (16384 bits: `N²` for `N` up to 8192 bits).
 pub(crate) const MAX_LIMBS: usize = 256;
 
-/// `a + b·c + carry` as (low, high) limbs; cannot overflow 128 bits.
+/// `Σ x_i · y_(len−1−i)` (the second slice read backwards) as a three-limb value
+/// `(low 128 bits, top limb)`, with two independent accumulators (even and odd terms) so that
+/// the additions of consecutive products do not wait on each other.
 #[inline(always)]
-fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
-    let t = u128::from(a) + u128::from(b) * u128::from(c) + u128::from(carry);
-    (t as u64, (t >> 64) as u64)
+fn dot_rev(xs: &[u64], ys: &[u64]) -> (u128, u64) {
+    let (mut a0, mut a1) = (0u128, 0u128);
+    let (mut c0, mut c1) = (0u64, 0u64);
+    let mut it = xs.iter().zip(ys.iter().rev());
+    loop {
+        let Some((x, y)) = it.next() else { break };
+        let (s, o) = a0.overflowing_add(u128::from(*x) * u128::from(*y));
+        a0 = s;
+        c0 += u64::from(o);
+        let Some((x, y)) = it.next() else { break };
+        let (s, o) = a1.overflowing_add(u128::from(*x) * u128::from(*y));
+        a1 = s;
+        c1 += u64::from(o);
+    }
+    let (s, o) = a0.overflowing_add(a1);
+    (s, c0 + c1 + u64::from(o))
+}
+
+/// Adds a three-limb value into the accumulator `(acc, c2)`.
+#[inline(always)]
+fn acc_add(acc: &mut u128, c2: &mut u64, v: (u128, u64)) {
+    let (s, o) = acc.overflowing_add(v.0);
+    *acc = s;
+    *c2 += v.1 + u64::from(o);
 }
 
 /// A Montgomery modulus: odd `m` of `n` limbs, `-m^-1 mod 2^64`, `R mod m`, `R² mod m`.
@@ -114,105 +137,117 @@ impl MontModulus {
     }
 
     /// `out = a·b·R^-1 mod m` for `a, b < m` (each exactly `n` limbs; `out` may not alias
-    /// them): schoolbook product into `scratch` (`2n` limbs), Montgomery reduction, then one
-    /// masked conditional subtraction. Constant-time in the values of `a`, `b` and `m`.
+    /// them; `scratch` has `2n` limbs): the product by columns (product scanning) with a
+    /// three-limb accumulator, a column-wise Montgomery reduction, then one masked conditional
+    /// subtraction. Constant-time in the values of `a`, `b` and `m`: every loop bound depends
+    /// on `n` only.
     pub(crate) fn mul(&self, a: &[u64], b: &[u64], out: &mut [u64], scratch: &mut [u64]) {
         let n = self.m.len();
-        scratch.fill(0);
-        // Product.
-        for (i, ai) in a.iter().enumerate() {
-            let (_, tail) = scratch.split_at_mut(i);
-            let mut carry = 0u64;
-            let (low, high) = tail.split_at_mut(n.min(tail.len()));
-            for (t, bj) in low.iter_mut().zip(b) {
-                let (lo, hi) = mac(*t, *ai, *bj, carry);
-                *t = lo;
-                carry = hi;
+        let (t, _) = scratch.split_at_mut((2 * n).min(scratch.len()));
+        let mut acc: u128 = 0;
+        let mut c2: u64 = 0;
+        for (k, tk) in t.iter_mut().enumerate() {
+            let lo = k.saturating_sub(n - 1);
+            let hi = k.min(n - 1);
+            if lo <= hi {
+                let xs = a.get(lo..=hi).unwrap_or(&[]);
+                let ys = b.get(k - hi..=k - lo).unwrap_or(&[]);
+                acc_add(&mut acc, &mut c2, dot_rev(xs, ys));
             }
-            if let Some(h) = high.first_mut() {
-                *h = carry;
-            }
+            *tk = acc as u64;
+            acc = (acc >> 64) | (u128::from(c2) << 64);
+            c2 = 0;
         }
-        self.reduce(scratch, out);
+        self.reduce(t, out);
     }
 
-    /// `out = a²·R^-1 mod m` (same contract as [`MontModulus::mul`]): off-diagonal products
-    /// once, doubled, plus the squares.
+    /// `out = a²·R^-1 mod m` (same contract as [`MontModulus::mul`]): off-diagonal column
+    /// sums doubled, plus the diagonal squares.
     pub(crate) fn sqr(&self, a: &[u64], out: &mut [u64], scratch: &mut [u64]) {
         let n = self.m.len();
-        scratch.fill(0);
-        // Off-diagonal products a_i a_j, i < j, at position i + j.
-        for (i, ai) in a.iter().enumerate() {
-            let (_, tail) = scratch.split_at_mut(2 * i + 1);
-            let rest = a.get(i + 1..).unwrap_or(&[]);
-            let mut carry = 0u64;
-            let (low, high) = tail.split_at_mut(rest.len().min(tail.len()));
-            for (t, aj) in low.iter_mut().zip(rest) {
-                let (lo, hi) = mac(*t, *ai, *aj, carry);
-                *t = lo;
-                carry = hi;
+        let (t, _) = scratch.split_at_mut((2 * n).min(scratch.len()));
+        let mut acc: u128 = 0;
+        let mut c2: u64 = 0;
+        for (k, tk) in t.iter_mut().enumerate() {
+            let lo = k.saturating_sub(n - 1);
+            let hi = k.min(n - 1);
+            // Off-diagonal pairs i < j, i + j = k: i in [lo, (k-1)/2].
+            let (mut sacc, mut s2) = (0u128, 0u64);
+            if k >= 1 && lo <= (k - 1) / 2 {
+                let top = (k - 1) / 2;
+                let xs = a.get(lo..=top).unwrap_or(&[]);
+                let ys = a.get(k - top..=k - lo).unwrap_or(&[]);
+                (sacc, s2) = dot_rev(xs, ys);
             }
-            if let Some(h) = high.first_mut() {
-                *h = carry;
+            // Double the off-diagonal sum (three limbs).
+            s2 = (s2 << 1) | ((sacc >> 127) as u64);
+            sacc <<= 1;
+            let (s, o) = acc.overflowing_add(sacc);
+            acc = s;
+            c2 += s2 + u64::from(o);
+            if k % 2 == 0 && k / 2 <= hi {
+                let d = a.get(k / 2).copied().unwrap_or(0);
+                let (s, o) = acc.overflowing_add(u128::from(d) * u128::from(d));
+                acc = s;
+                c2 += u64::from(o);
             }
+            *tk = acc as u64;
+            acc = (acc >> 64) | (u128::from(c2) << 64);
+            c2 = 0;
         }
-        // Double.
-        let mut top = 0u64;
-        for t in scratch.iter_mut() {
-            let next = *t >> 63;
-            *t = (*t << 1) | top;
-            top = next;
-        }
-        // Add the squares a_i² at position 2i.
-        let mut carry = 0u64;
-        for (pair, ai) in scratch.chunks_exact_mut(2).zip(a) {
-            let sq = u128::from(*ai) * u128::from(*ai);
-            let mut it = pair.iter_mut();
-            if let (Some(lo), Some(hi)) = (it.next(), it.next()) {
-                let s = u128::from(*lo) + u128::from(sq as u64) + u128::from(carry);
-                *lo = s as u64;
-                let s2 = u128::from(*hi) + (sq >> 64) + (s >> 64);
-                *hi = s2 as u64;
-                carry = (s2 >> 64) as u64;
-            }
-        }
-        debug_assert_eq!(scratch.len(), 2 * n);
-        self.reduce(scratch, out);
+        self.reduce(t, out);
     }
 
-    /// Montgomery reduction of the `2n`-limb `t` (`t < m·R`) into `out`, with the final
-    /// masked subtraction.
+    /// Column-wise Montgomery reduction of the `2n`-limb `t` (`t < m·R`) into `out`, then the
+    /// masked subtraction of `m`. `t` is overwritten (quotient digits, then the difference).
     fn reduce(&self, t: &mut [u64], out: &mut [u64]) {
         let n = self.m.len();
-        let mut carry_hi = 0u64;
-        for i in 0..n {
-            let (_, tail) = t.split_at_mut(i);
-            let u = tail.first().copied().unwrap_or(0).wrapping_mul(self.m0inv);
-            let (low, high) = tail.split_at_mut(n.min(tail.len()));
-            let mut carry = 0u64;
-            for (x, mj) in low.iter_mut().zip(&self.m) {
-                let (lo, hi) = mac(*x, u, *mj, carry);
-                *x = lo;
-                carry = hi;
-            }
-            if let Some(h) = high.first_mut() {
-                let s = u128::from(*h) + u128::from(carry) + u128::from(carry_hi);
-                *h = s as u64;
-                carry_hi = (s >> 64) as u64;
-            }
+        let (u, high) = t.split_at_mut(n.min(t.len()));
+        let mut acc: u128 = 0;
+        let mut c2: u64 = 0;
+        // Columns 0..n: find u_k so that the column becomes 0.
+        for k in 0..n {
+            let (done, rest) = u.split_at_mut(k);
+            let Some(uk) = rest.first_mut() else { break };
+            let (s, o) = acc.overflowing_add(u128::from(*uk));
+            acc = s;
+            c2 += u64::from(o);
+            let ms = self.m.get(1..=k).unwrap_or(&[]);
+            acc_add(&mut acc, &mut c2, dot_rev(done, ms));
+            let q = (acc as u64).wrapping_mul(self.m0inv);
+            let (s, o) = acc.overflowing_add(u128::from(q) * u128::from(self.m.first().copied().unwrap_or(1)));
+            acc = s;
+            c2 += u64::from(o);
+            *uk = q;
+            acc = (acc >> 64) | (u128::from(c2) << 64);
+            c2 = 0;
         }
-        // Result r = t[n..2n] + carry_hi·R < 2m; subtract m when r >= m.
-        let (_, r) = t.split_at(n.min(t.len()));
+        // Columns n..2n: the result limbs.
+        for (k, (o_limb, tk)) in out.iter_mut().zip(high.iter()).enumerate() {
+            let (s, o) = acc.overflowing_add(u128::from(*tk));
+            acc = s;
+            c2 += u64::from(o);
+            // j in k+1..n, m index n+k-j in k+1..n (descending as j ascends).
+            let us = u.get(k + 1..n).unwrap_or(&[]);
+            let ms = self.m.get(k + 1..n).unwrap_or(&[]);
+            acc_add(&mut acc, &mut c2, dot_rev(us, ms));
+            *o_limb = acc as u64;
+            acc = (acc >> 64) | (u128::from(c2) << 64);
+            c2 = 0;
+        }
+        // The result is out + carry·R < 2m: keep out − m iff carry = 1 or out ≥ m (no borrow),
+        // by a masked selection over all limbs. The difference goes into the (now unused) low
+        // half of t.
+        let carry_hi = acc as u64;
         let mut borrow = 0u64;
-        for ((o, ri), mi) in out.iter_mut().zip(r).zip(&self.m) {
-            let d = u128::from(*ri).wrapping_sub(u128::from(*mi)).wrapping_sub(u128::from(borrow));
-            *o = d as u64;
-            borrow = ((d >> 64) as u64) & 1;
+        for ((d, o), mi) in u.iter_mut().zip(out.iter()).zip(&self.m) {
+            let v = u128::from(*o).wrapping_sub(u128::from(*mi)).wrapping_sub(u128::from(borrow));
+            *d = v as u64;
+            borrow = ((v >> 64) as u64) & 1;
         }
-        // Keep the difference iff carry_hi = 1 or there was no borrow.
         let keep_diff = Choice::from((carry_hi | (borrow ^ 1)) as u8 & 1);
-        for (o, ri) in out.iter_mut().zip(r) {
-            *o = u64::conditional_select(ri, o, keep_diff);
+        for (o, d) in out.iter_mut().zip(u.iter()) {
+            *o = u64::conditional_select(o, d, keep_diff);
         }
     }
 
@@ -402,6 +437,7 @@ mod timing {
                 ctx.sqr(&a, &mut out, &mut s);
                 std::hint::black_box(&out);
             });
+
             let table = vec![7u64; 64 * n];
             let mut i = 0u64;
             let sel = best(500, || {

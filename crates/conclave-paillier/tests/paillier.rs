@@ -350,6 +350,58 @@ fn ring_pedersen_commit_equals_plain_powers() {
 }
 
 #[test]
+fn own_paillier_relation_by_crt() {
+    let dk = key(0);
+    let ek = dk.encryption_key();
+    let n = ek.modulus().clone();
+    let nn = ek.modulus_squared().clone();
+    let mut r = rng(114);
+    let (c, _) = ek.encrypt(&mut r, &Integer::from(77)).unwrap();
+    let (d, _) = ek.encrypt(&mut r, &Integer::from(-5)).unwrap();
+    let (c, d) = (c.into_integer(), d.into_integer());
+    for (z, w, c_exp, d_exp) in [
+        (Integer::from(0), Integer::from(1), Integer::from(0), Integer::from(0)),
+        (Integer::from(-3), Integer::from(&n - 1u32), Integer::from(1), Integer::from(-1)),
+        (
+            random_below(&mut r, &(Integer::from(1) << 1800u32)) - (Integer::from(1) << 1799u32),
+            random_below(&mut r, &n),
+            random_below(&mut r, &(Integer::from(1) << 770u32)) - (Integer::from(1) << 769u32),
+            -random_below(&mut r, &(Integer::from(1) << 256u32)),
+        ),
+    ] {
+        // target = (1 + zN) w^N C^c D^d mod N².
+        let g = (Integer::from(z.modulo_ref(&n)) * &n + 1u32) % &nn;
+        let target = g * w.clone().pow_mod(&n, &nn).unwrap() % &nn * c.clone().pow_mod(&c_exp, &nn).unwrap() % &nn
+            * d.clone().pow_mod(&d_exp, &nn).unwrap()
+            % &nn;
+        let others = [(&c, &c_exp), (&d, &d_exp)];
+        assert!(dk.paillier_relation_holds(&z, &w, &others, &target).unwrap());
+        // The same through the public check.
+        assert_eq!(
+            ek.encrypt_with_nonce(&z, &Nonce::new(w.clone())).unwrap().into_integer()
+                * conclave_paillier::multi_pow_vartime(&others, &nn).unwrap()
+                % &nn,
+            target
+        );
+        let z1 = Integer::from(&z + 1u32);
+        assert!(!dk.paillier_relation_holds(&z1, &w, &others, &target).unwrap());
+        let c1 = Integer::from(&c_exp + 1u32);
+        assert!(!dk.paillier_relation_holds(&z, &w, &[(&c, &c1), (&d, &d_exp)], &target).unwrap());
+        // Another nonce with the same residue mod p only: false.
+        let (p, _) = dk.expose_primes();
+        let w2 = Integer::from(&w + p) % &n;
+        if Integer::from(w2.gcd_ref(&n)) == 1 {
+            assert!(!dk.paillier_relation_holds(&z, &w2, &others, &target).unwrap());
+        }
+    }
+    // w outside Z*_N is refused.
+    let (p, _) = dk.expose_primes();
+    assert!(dk.paillier_relation_holds(&Integer::from(0), p, &[], &Integer::from(1)).is_err());
+    assert!(dk.paillier_relation_holds(&Integer::from(0), &n, &[], &Integer::from(1)).is_err());
+    assert!(dk.paillier_relation_holds(&Integer::from(0), &Integer::from(0), &[], &Integer::from(1)).is_err());
+}
+
+#[test]
 fn own_ring_pedersen_relation_by_crt() {
     let dk = key(1);
     let n = dk.encryption_key().modulus().clone();

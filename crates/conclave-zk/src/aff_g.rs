@@ -267,9 +267,11 @@ impl<C: Curve> AffGProof<C> {
         self.verify_with_key(transcript, st, None)
     }
 
-    /// As [`AffGProof::verify`]; `verifier_key`, if it is the decryption key of `N̂` (the
-    /// verifier's own modulus, as in CGGMP24 aux-info), checks (V17) and (V18) by CRT with
-    /// [`DecryptionKey::ring_pedersen_relation_holds`]. Same checks, same errors, same result.
+    /// As [`AffGProof::verify`], with the verifier's own decryption key: if it is the key of
+    /// `N0`, (V14) computes `w^N0 mod N0²` by CRT ([`DecryptionKey::paillier_relation_holds`]);
+    /// if it is the key of `N̂` (the verifier's own modulus, as in CGGMP24 aux-info), (V17) and
+    /// (V18) are checked by CRT ([`DecryptionKey::ring_pedersen_relation_holds`]). A key of
+    /// another modulus is ignored. Same checks, same errors, same result.
     pub fn verify_with_key(
         &self,
         transcript: &Transcript,
@@ -332,8 +334,13 @@ impl<C: Curve> AffGProof<C> {
 
         let neg_e = Integer::from(-&e);
         // (V14) (1 + z2·N0)·w^N0·C^z1·D^-e = A (mod N0²), one multi-exponentiation.
+        // With our own key of N0: w^N0 by CRT (DecryptionKey::paillier_relation_holds).
         let others = [(st.c.as_integer(), &self.z1), (st.d.as_integer(), &neg_e)];
-        if !paillier_equation_vartime(st.verifier_key, &self.z2, &self.w, &others, &self.a) {
+        let affine = match verifier_key.filter(|k| k.encryption_key() == st.verifier_key) {
+            Some(dk) => dk.paillier_relation_holds(&self.z2, &self.w, &others, &self.a).unwrap_or(false),
+            None => paillier_equation_vartime(st.verifier_key, &self.z2, &self.w, &others, &self.a),
+        };
+        if !affine {
             return Err(AffGError::AffineEquation);
         }
         if C::mul_base(&integer_to_scalar::<C>(&self.z1)) != self.b_x + st.x * integer_to_scalar::<C>(&e) {
