@@ -3,7 +3,8 @@
 //! Conventions used in the whole crate:
 //! * every exponentiation in which the base or the exponent is secret goes through
 //!   [`pow_mod_secret`] (GMP's `mpz_powm_sec`: same time and memory-access pattern for
-//!   same-sized operands);
+//!   same-sized operands) or, for a fixed base, through the comb tables of
+//!   `crate::fixed_base` (fixed-size Montgomery arithmetic of `crate::mont`);
 //! * variable-time helpers end in `_vartime` and take public inputs only;
 //! * secret integers live in [`SecretInt`], which overwrites its limbs on drop.
 

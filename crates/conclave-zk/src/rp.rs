@@ -3,11 +3,19 @@
 //! exponents in constant time, Paillier encryption on the verifier's side, sampling, and the
 //! membership checks (`Z*_N`, `Z*_{N²}`) every received value goes through.
 //!
-//! Secret exponents may be negative (the proofs work over the integers). GMP's
-//! side-channel-resilient `mpz_powm_sec` needs a positive exponent, so a secret `x` with
-//! `|x| < 2^b` is raised as `base^(x + 3·2^b) · base^(-3·2^b)`: the shifted exponent is
-//! positive and always exactly `b + 2` bits long, so neither its sign nor its length leaks;
-//! the correction factor depends only on public values.
+//! Secret exponents may be negative (the proofs work over the integers):
+//! * ring-Pedersen commitments `s^x t^y` go through the verifier's precomputed comb tables
+//!   ([`RingPedersenParams::commit`]): `x`, `y` are shifted by the public offsets `3·2^b` in
+//!   constant-time limb arithmetic and the public corrections are multiplied in;
+//! * a secret power of a public, non-fixed base (`C^α` of Π^aff-g, `pow_secret_select`)
+//!   raises a masked choice of `base` or `base^-1` to `|x|` with `mpz_powm_sec`;
+//! * nonces and `N`-th powers under the prover's own key come from its fixed-base tables
+//!   ([`DecryptionKey::encrypt`]), and `ρ^e` under its own key by CRT.
+//!
+//! The verifiers take only public values; with their own decryption key (the key of `N̂`, and
+//! of `N0` in Π^aff-g) they check the ring-Pedersen and Paillier equations by CRT
+//! ([`DecryptionKey::ring_pedersen_relation_holds`], [`DecryptionKey::paillier_relation_holds`]),
+//! otherwise by Straus multi-exponentiation ([`conclave_paillier::multi_pow_vartime`]).
 
 use conclave_math::Transcript;
 use conclave_paillier::{DecryptionKey, EncryptionKey, Nonce, RingPedersenParams};
