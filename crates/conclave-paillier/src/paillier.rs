@@ -813,6 +813,38 @@ impl DecryptionKey {
         Ok(bool::from(hold_p & hold_q))
     }
 
+    /// `t^a mod N` for our own ring-Pedersen parameters `rp` (over our modulus) and a secret
+    /// `a ≥ 0` (the Π^prm prover's commitments): by CRT, `a` reduced modulo `P − 1` and
+    /// `t^a mod P` from the constant-time comb table of `t mod P` (the tables of
+    /// [`DecryptionKey::ring_pedersen_relation_holds`]).
+    ///
+    /// Checks: `rp` is over our modulus, `a ≥ 0`.
+    pub fn ring_pedersen_pow_t(&self, rp: &RingPedersenParams, a: &Integer) -> Result<Integer, PaillierError> {
+        if rp.modulus() != self.ek.modulus() {
+            return Err(PaillierError::Bug("ring-Pedersen parameters over another modulus"));
+        }
+        if a.is_negative() {
+            return Err(PaillierError::Bug("negative secret exponent"));
+        }
+        let cached = self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok());
+        let local;
+        let tables = match cached {
+            Some(t) if t.s == *rp.s() && t.t == *rp.t() => t,
+            _ => {
+                local = self.build_own_rp(rp)?;
+                &local
+            }
+        };
+        let half = |tab: &OwnRpPrime, prime_minus_1: &SecretInt| -> Result<SecretInt, PaillierError> {
+            let bits = prime_minus_1.expose().significant_bits();
+            let e = SecretInt::new(Integer::from(a.modulo_ref(prime_minus_1.expose())));
+            Ok(SecretInt::new(pow_unsigned(&tab.t, e.expose(), bits)?))
+        };
+        let xp = half(&tables.p, &self.p_minus_1)?;
+        let xq = half(&tables.q, &self.q_minus_1)?;
+        Ok(crt_combine(&xp, &xq, &self.p, &self.q, &self.q_inv_p))
+    }
+
     fn relation_mod_prime(
         tables: &OwnRpPrime,
         prime: &SecretInt,

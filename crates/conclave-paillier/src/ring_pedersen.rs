@@ -121,6 +121,9 @@ impl RingPedersenParams {
     /// beyond the tables fall back to GMP's `mpz_powm_sec` with the same offsets. The bounds
     /// are public; only they (and the limb length of `|x|`, `|y|`) shape the computation.
     ///
+    /// A bound of 0 bits means that exponent is 0 and its base is left out (so
+    /// `commit(0, 0, y, b)` is `t^y`, e.g. for the Π^prm verifier).
+    ///
     /// Checks: `|x| < 2^x_bits`, `|y| < 2^y_bits`.
     pub fn commit(&self, x: &Integer, x_bits: u32, y: &Integer, y_bits: u32) -> Result<Integer, PaillierError> {
         if x.significant_bits() > x_bits || y.significant_bits() > y_bits {
@@ -130,7 +133,9 @@ impl RingPedersenParams {
             let fits =
                 |bits: u32, table: &FixedBaseTable| bits.checked_add(2).is_some_and(|b| b <= table.capacity_bits());
             if fits(x_bits, &tab.s) && fits(y_bits, &tab.t) {
-                return multi_pow_signed(&tab.modulus, &[(&tab.s, x, x_bits), (&tab.t, y, y_bits)]);
+                let terms: Vec<(&FixedBaseTable, &Integer, u32)> =
+                    [(&tab.s, x, x_bits), (&tab.t, y, y_bits)].into_iter().filter(|(_, _, b)| *b > 0).collect();
+                return multi_pow_signed(&tab.modulus, &terms);
             }
         }
         let a = pow_signed_secret_gmp(&self.s, x, x_bits, &self.n_hat)?;

@@ -344,6 +344,10 @@ fn ring_pedersen_commit_equals_plain_powers() {
         assert_eq!(copy.commit(&x, xb, &y, yb).unwrap(), plain(&x, &y), "bounds {xb}, {yb}");
     }
     assert!(params.precompute());
+    // A zero bound leaves the base out: commit(0, 0, y, b) = t^y.
+    let y = signed(3072);
+    assert_eq!(params.commit(&Integer::ZERO, 0, &y, 3072).unwrap(), plain(&Integer::ZERO, &y));
+    assert!(params.commit(&Integer::from(1), 0, &y, 3072).is_err());
     // Exponents outside their stated bounds are refused.
     assert!(params.commit(&Integer::from(2), 1, &Integer::from(0), 1).is_err());
     assert!(params.commit(&Integer::from(0), 1, &Integer::from(-4), 2).is_err());
@@ -446,10 +450,18 @@ fn own_ring_pedersen_relation_by_crt() {
             assert!(!dk.ring_pedersen_relation_holds(rp, &x, &y, &[(&b, &c)], &half).unwrap());
         }
     }
+    // t^a by CRT equals the plain power; negative exponents are refused.
+    for a in [Integer::from(0), Integer::from(1), random_below(&mut rng(115), &(Integer::from(1) << 3100u32))] {
+        for rp in [&params, &other_params] {
+            assert_eq!(dk.ring_pedersen_pow_t(rp, &a).unwrap(), rp.t().clone().pow_mod(&a, &n).unwrap());
+        }
+    }
+    assert!(dk.ring_pedersen_pow_t(&params, &Integer::from(-1)).is_err());
     // Parameters over another modulus, or a non-unit extra base: errors.
     let (foreign, _) = generate_ring_pedersen(&mut rng(113), key(0)).unwrap();
     let one = Integer::from(1);
     assert!(dk.ring_pedersen_relation_holds(&foreign, &one, &one, &[], &one).is_err());
+    assert!(dk.ring_pedersen_pow_t(&foreign, &one).is_err());
     let (p, _) = dk.expose_primes();
     assert!(dk.ring_pedersen_relation_holds(&params, &one, &one, &[(p, &one)], &one).is_err());
 }
