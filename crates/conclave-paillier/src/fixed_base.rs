@@ -166,7 +166,7 @@ impl FixedBaseTable {
             core::mem::swap(&mut x, &mut tmp);
         }
         let modulus = m.modulus_integer();
-        let g2b = m.from_mont(&x);
+        let g2b = m.to_integer(&x);
         let cube = Integer::from(g2b.pow_mod_ref(&Integer::from(3), &modulus).ok_or(PaillierError::Bug("pow"))?);
         let inv = cube.invert(&modulus).map_err(|_| PaillierError::NotInvertible("fixed base not a unit"))?;
         let c = Arc::new(m.to_mont(&inv)?);
@@ -190,7 +190,7 @@ pub(crate) fn signed_exponent_limbs(x: &Integer, b: u32, limbs: usize) -> Result
     if limbs < needed || x.significant_bits() > b {
         return Err(PaillierError::Bug("secret exponent outside its bound"));
     }
-    let mut mag = limbs_of(&*x.as_abs(), limbs)?;
+    let mut mag = limbs_of(&x.as_abs(), limbs)?;
     let neg = Choice::from(u8::from(x.is_negative()));
     let mask = u64::conditional_select(&0, &u64::MAX, neg);
     // Two's complement of mag under the mask: (mag ^ mask) + (mask & 1).
@@ -298,7 +298,7 @@ pub(crate) fn multi_pow_signed(
     for (e, _, _) in &mut exps {
         e.zeroize();
     }
-    let out = m.from_mont(&acc);
+    let out = m.to_integer(&acc);
     acc.zeroize();
     tmp.zeroize();
     scratch.zeroize();
@@ -315,7 +315,7 @@ pub(crate) fn pow_unsigned(table: &FixedBaseTable, e: &Integer, bits: u32) -> Re
     let m = table.modulus();
     let mut acc = multi_pow(m, &[Term { table, exponent: &el, bits }])?;
     el.zeroize();
-    let out = m.from_mont(&acc);
+    let out = m.to_integer(&acc);
     acc.zeroize();
     Ok(out)
 }

@@ -212,8 +212,7 @@ fn pow_signed_secret_gmp(base: &Integer, x: &Integer, bits: u32, m: &Integer) ->
     let mut shifted = Integer::from(x + &offset);
     let raised = Integer::from(base.secure_pow_mod_ref(&shifted, m));
     wipe_integer(&mut shifted);
-    let correction =
-        base.pow_mod_ref(&Integer::from(-offset), m).map(Integer::from).ok_or(PaillierError::NotInvertible("base"))?;
+    let correction = base.pow_mod_ref(&(-offset), m).map(Integer::from).ok_or(PaillierError::NotInvertible("base"))?;
     Ok(raised * correction % m)
 }
 

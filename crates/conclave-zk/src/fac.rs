@@ -354,7 +354,7 @@ impl FacProof {
         }
         // Q^z1 t^v = T (s^N t^σ)^e  ⟺  s^(−N e) · t^(v − σ e) · Q^z1 = T.
         let s_exp = -Integer::from(n * &e);
-        let t_exp = Integer::from(&self.v - Integer::from(&self.sigma * &e));
+        let t_exp = &self.v - Integer::from(&self.sigma * &e);
         let third = match verifier_key.filter(|k| k.encryption_key().modulus() == n_hat) {
             Some(dk) => dk
                 .ring_pedersen_relation_holds(aux, &s_exp, &t_exp, &[(&self.commit_q, &self.z1)], &self.commit_t)
