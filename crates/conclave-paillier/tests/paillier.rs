@@ -583,6 +583,58 @@ proptest! {
     }
 }
 
+/// A signed integer from arbitrary bytes (the first byte's low bit is the sign).
+fn signed_from(bytes: &[u8]) -> Integer {
+    let x = Integer::from_digits(bytes.get(1..).unwrap_or(&[]), rug::integer::Order::Msf);
+    if bytes.first().is_some_and(|b| b & 1 == 1) {
+        -x
+    } else {
+        x
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The owner's CRT checks and the tables take any integers without panicking, and agree
+    /// with the plain computation whenever they answer.
+    #[test]
+    fn crt_checks_never_panic_and_agree(
+        x in proptest::collection::vec(any::<u8>(), 0..1000),
+        y in proptest::collection::vec(any::<u8>(), 0..1000),
+        b in proptest::collection::vec(any::<u8>(), 0..400),
+        c in proptest::collection::vec(any::<u8>(), 0..100),
+        target in proptest::collection::vec(any::<u8>(), 0..800),
+    ) {
+        static RP: OnceLock<RingPedersenParams> = OnceLock::new();
+        let dk = key(1);
+        let rp = RP.get_or_init(|| generate_ring_pedersen(&mut rng(120), dk).unwrap().0);
+        let n = rp.modulus();
+        let nn = dk.encryption_key().modulus_squared();
+        let (x, y, b, c, target) = (signed_from(&x), signed_from(&y), signed_from(&b), signed_from(&c), signed_from(&target));
+        let others = [(&b, &c)];
+        if let Ok(holds) = dk.ring_pedersen_relation_holds(rp, &x, &y, &others, &target) {
+            let plain = rp.s().clone().pow_mod(&x, n).unwrap() * rp.t().clone().pow_mod(&y, n).unwrap() % n
+                * b.clone().pow_mod(&c, n).unwrap() % n;
+            prop_assert_eq!(holds, plain == Integer::from(target.modulo_ref(n)));
+        }
+        if let Ok(holds) = dk.paillier_relation_holds(&x, &y, &others, &target) {
+            let want = conclave_paillier::multi_pow_vartime(&others, nn).map(|o| {
+                dk.encryption_key().encrypt_with_nonce(&Integer::from(x.modulo_ref(dk.encryption_key().modulus())), &Nonce::new(y.clone())).unwrap().into_integer() * o % nn
+            });
+            prop_assert_eq!(holds, want.is_some_and(|w| w == Integer::from(target.modulo_ref(nn))));
+        }
+        let _ = dk.ring_pedersen_pow_t(rp, &x);
+        let xb = x.significant_bits();
+        let yb = y.significant_bits();
+        if let Ok(v) = rp.commit(&x, xb, &y, yb) {
+            prop_assert_eq!(v, rp.s().clone().pow_mod(&x, n).unwrap() * rp.t().clone().pow_mod(&y, n).unwrap() % n);
+        }
+        prop_assert!(rp.commit(&x, xb.saturating_sub(1), &y, yb).is_err() || x.is_zero());
+        let _ = conclave_paillier::multi_pow_vartime(&[(&x, &y), (&b, &c)], &target);
+    }
+}
+
 /// The unused-import guard: `Ciphertext` is part of the public API used by downstream code.
 #[allow(dead_code)]
 fn _api(c: Ciphertext) -> Integer {

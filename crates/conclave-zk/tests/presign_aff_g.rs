@@ -245,3 +245,74 @@ proptest! {
         let _ = AffGProof::<Secp256k1>::from_bytes(&bytes);
     }
 }
+
+/// A signed integer from arbitrary bytes (the first byte's low bit is the sign).
+fn signed_from(bytes: &[u8]) -> Integer {
+    let x = Integer::from_digits(bytes.get(1..).unwrap_or(&[]), rug::integer::Order::Msf);
+    if bytes.first().is_some_and(|b| b & 1 == 1) {
+        -x
+    } else {
+        x
+    }
+}
+
+/// `x` with its magnitude cut to `bits` bits (sign kept).
+fn cut(x: Integer, bits: u32) -> Integer {
+    let neg = x.is_negative();
+    let m = Integer::from(x.abs_ref()).keep_bits(bits);
+    if neg {
+        -m
+    } else {
+        m
+    }
+}
+
+fn mutation_base() -> &'static (Case<Secp256k1>, AffGProof<Secp256k1>) {
+    static B: std::sync::OnceLock<(Case<Secp256k1>, AffGProof<Secp256k1>)> = std::sync::OnceLock::new();
+    B.get_or_init(|| {
+        let k = honest_case::<Secp256k1>(40);
+        let p = prove(&ctx(DOMAIN, 0, b"m"), &statement(&k), &k, 41);
+        (k, p)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Any value in any integer field (cut to a plausible size so that the equations, not only
+    /// the membership checks, are reached): no panic, and the CRT verifier (own key) agrees
+    /// with the plain one.
+    #[test]
+    fn verifier_paths_agree_on_mutated_proofs(field in 0usize..12, bytes in proptest::collection::vec(any::<u8>(), 0..1100)) {
+        let f = fixture();
+        let (k, proof) = mutation_base();
+        let st = statement(k);
+        let t = ctx(DOMAIN, 0, b"m");
+        let (nn0, n0, n1, nh) = (
+            f.verifier.encryption_key().modulus_squared(),
+            f.verifier.encryption_key().modulus(),
+            f.prover.encryption_key().modulus(),
+            f.rp.modulus(),
+        );
+        let nn1 = f.prover.encryption_key().modulus_squared();
+        let v = signed_from(&bytes);
+        let abs_mod = |m: &Integer| Integer::from(v.abs_ref()) % m;
+        let mut p = proof.clone();
+        match field {
+            0 => p.a = abs_mod(nn0),
+            1 => p.b_y = abs_mod(nn1),
+            2 => p.e = abs_mod(nh),
+            3 => p.s = abs_mod(nh),
+            4 => p.f = abs_mod(nh),
+            5 => p.t = abs_mod(nh),
+            6 => p.z1 = cut(v, ELL + EPSILON),
+            7 => p.z2 = cut(v, ELL_PRIME + EPSILON),
+            8 => p.z3 = v,
+            9 => p.z4 = v,
+            10 => p.w = abs_mod(n0),
+            _ => p.w_y = abs_mod(n1),
+        }
+        let plain = p.verify(&t, &st);
+        prop_assert_eq!(p.verify_with_key(&t, &st, Some(&f.verifier)), plain);
+    }
+}

@@ -223,3 +223,62 @@ fn sample_bytes() -> &'static Vec<u8> {
         prove(&ctx(DOMAIN, 0, b"s"), &st, &k, 31).to_bytes()
     })
 }
+
+/// A signed integer from arbitrary bytes (the first byte's low bit is the sign).
+fn signed_from(bytes: &[u8]) -> Integer {
+    let x = Integer::from_digits(bytes.get(1..).unwrap_or(&[]), rug::integer::Order::Msf);
+    if bytes.first().is_some_and(|b| b & 1 == 1) {
+        -x
+    } else {
+        x
+    }
+}
+
+/// `x` with its magnitude cut to `bits` bits (sign kept).
+fn cut(x: Integer, bits: u32) -> Integer {
+    let neg = x.is_negative();
+    let m = Integer::from(x.abs_ref()).keep_bits(bits);
+    if neg {
+        -m
+    } else {
+        m
+    }
+}
+
+fn mutation_base() -> &'static (Case<Secp256k1>, EncElgProof<Secp256k1>) {
+    static B: std::sync::OnceLock<(Case<Secp256k1>, EncElgProof<Secp256k1>)> = std::sync::OnceLock::new();
+    B.get_or_init(|| {
+        let k = case::<Secp256k1>(40, honest_x::<Secp256k1>(40));
+        let p = prove(&ctx(DOMAIN, 0, b"m"), &statement(&k), &k, 41);
+        (k, p)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Any value in any integer field (cut to a plausible size): no panic, and the CRT
+    /// verifier (own key of N̂) agrees with the plain one.
+    #[test]
+    fn verifier_paths_agree_on_mutated_proofs(field in 0usize..6, bytes in proptest::collection::vec(any::<u8>(), 0..1100)) {
+        let f = fixture();
+        let (k, proof) = mutation_base();
+        let st = statement(k);
+        let t = ctx(DOMAIN, 0, b"m");
+        let ek = f.prover.encryption_key();
+        let nh = f.rp.modulus();
+        let v = signed_from(&bytes);
+        let abs_mod = |m: &Integer| Integer::from(v.abs_ref()) % m;
+        let mut p = proof.clone();
+        match field {
+            0 => p.s = abs_mod(nh),
+            1 => p.d = abs_mod(ek.modulus_squared()),
+            2 => p.t = abs_mod(nh),
+            3 => p.z1 = cut(v, ELL + EPSILON),
+            4 => p.z2 = abs_mod(ek.modulus()),
+            _ => p.z3 = v,
+        }
+        let plain = p.verify(&t, &st);
+        prop_assert_eq!(p.verify_with_key(&t, &st, Some(&f.verifier)), plain);
+    }
+}
