@@ -813,6 +813,19 @@ impl DecryptionKey {
         Ok(bool::from(hold_p & hold_q))
     }
 
+    /// Builds now the tables of our own ring-Pedersen parameters `rp` (over our modulus) that
+    /// [`DecryptionKey::ring_pedersen_relation_holds`] and [`DecryptionKey::ring_pedersen_pow_t`]
+    /// otherwise build on first use: comb tables of `s mod p`, `t mod p`, `s mod q`,
+    /// `t mod q` (secret; wiped with the key). Returns whether tables for exactly these `s, t`
+    /// are cached.
+    pub fn precompute_ring_pedersen(&self, rp: &RingPedersenParams) -> bool {
+        if rp.modulus() != self.ek.modulus() {
+            return false;
+        }
+        let cached = self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok());
+        cached.as_ref().is_some_and(|t| t.s == *rp.s() && t.t == *rp.t())
+    }
+
     /// `t^a mod N` for our own ring-Pedersen parameters `rp` (over our modulus) and a secret
     /// `a ≥ 0` (the Π^prm prover's commitments): by CRT, `a` reduced modulo `P − 1` and
     /// `t^a mod P` from the constant-time comb table of `t mod P` (the tables of
