@@ -3,7 +3,8 @@
 //! Conventions used in the whole crate:
 //! * every exponentiation in which the base or the exponent is secret goes through
 //!   [`pow_mod_secret`] (GMP's `mpz_powm_sec`: same time and memory-access pattern for
-//!   same-sized operands);
+//!   same-sized operands) or, for a fixed base, through the comb tables of
+//!   `crate::fixed_base` (fixed-size Montgomery arithmetic of `crate::mont`);
 //! * variable-time helpers end in `_vartime` and take public inputs only;
 //! * secret integers live in [`SecretInt`], which overwrites its limbs on drop.
 
@@ -170,4 +171,121 @@ pub(crate) fn byte_len(bits: u32) -> usize {
 /// Whether `gcd(x, n) = 1`. Variable-time: public inputs only.
 pub(crate) fn is_coprime_vartime(x: &Integer, n: &Integer) -> bool {
     Integer::from(x.gcd_ref(n)) == 1
+}
+
+/// `Π b_i^(e_i) mod m` for **public** bases and exponents (any sign; a negative exponent
+/// inverts its base), by interleaved sliding windows (Straus): one chain of squarings for all
+/// terms, so the squarings of the shorter exponents come for free. `None` if `m` is not odd
+/// and above 1, or a base with a negative exponent is not invertible. Variable-time.
+pub fn multi_pow_vartime(terms: &[(&Integer, &Integer)], m: &Integer) -> Option<Integer> {
+    if m.is_even() || *m <= 1 {
+        return None;
+    }
+    struct Prepared {
+        /// Odd powers `b, b^3, …, b^(2^w − 1)`.
+        odd: Vec<Integer>,
+        /// `digits[i]`: the odd window value that ends at bit `i` (0 if none).
+        digits: Vec<u32>,
+    }
+    let mut prepared = Vec::with_capacity(terms.len());
+    let mut top = 0u32;
+    for (b, e) in terms {
+        if e.is_zero() {
+            continue;
+        }
+        let base = if e.is_negative() { Integer::from(b.invert_ref(m)?) } else { Integer::from(b.modulo_ref(m)) };
+        let e = e.as_abs();
+        let bits = e.significant_bits();
+        let w: u32 = match bits {
+            0..=24 => 1,
+            25..=80 => 2,
+            81..=240 => 3,
+            241..=672 => 4,
+            673..=2000 => 5,
+            _ => 6,
+        };
+        let sq = Integer::from(base.square_ref()) % m;
+        let mut odd = Vec::with_capacity(1 << (w - 1));
+        odd.push(base);
+        for _ in 1..(1usize << (w - 1)) {
+            let next = Integer::from(odd.last()? * &sq) % m;
+            odd.push(next);
+        }
+        // Left-to-right sliding windows over |e|.
+        let mut digits = vec![0u32; usize::try_from(bits).ok()?];
+        let mut i = i64::from(bits) - 1;
+        while i >= 0 {
+            let iu = u32::try_from(i).ok()?;
+            if !e.get_bit(iu) {
+                i -= 1;
+                continue;
+            }
+            let mut j = (i - i64::from(w) + 1).max(0);
+            while !e.get_bit(u32::try_from(j).ok()?) {
+                j += 1;
+            }
+            let mut val = 0u32;
+            for k in (j..=i).rev() {
+                val = (val << 1) | u32::from(e.get_bit(u32::try_from(k).ok()?));
+            }
+            *digits.get_mut(usize::try_from(j).ok()?)? = val;
+            i = j - 1;
+        }
+        top = top.max(bits);
+        prepared.push(Prepared { odd, digits });
+    }
+    let mut acc = Integer::from(1);
+    for i in (0..usize::try_from(top).ok()?).rev() {
+        if acc != 1 {
+            acc.square_mut();
+            acc %= m;
+        }
+        for p in &prepared {
+            let d = p.digits.get(i).copied().unwrap_or(0);
+            if d != 0 {
+                acc *= p.odd.get(usize::try_from(d >> 1).ok()?)?;
+                acc %= m;
+            }
+        }
+    }
+    Some(acc % m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::rand_core::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    #[test]
+    fn multi_pow_vartime_matches_separate_powers() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let m = (Integer::from(1) << 1024u32) - 105u32; // odd
+        let mut random_signed = |bits: u32| {
+            let x = random_bits(&mut rng, bits);
+            if x.is_odd() {
+                -x
+            } else {
+                x
+            }
+        };
+        for sizes in [vec![1u32], vec![3000, 770, 256], vec![20, 100, 600, 2500], vec![64, 64]] {
+            let bases: Vec<Integer> = (0..sizes.len()).map(|i| Integer::from(12345 + 2 * i) * 977u32).collect();
+            let exps: Vec<Integer> = sizes.iter().map(|b| random_signed(*b)).collect();
+            let terms: Vec<(&Integer, &Integer)> = bases.iter().zip(&exps).collect();
+            let want = bases
+                .iter()
+                .zip(&exps)
+                .fold(Integer::from(1), |acc, (b, e)| acc * Integer::from(b.pow_mod_ref(e, &m).unwrap()) % &m);
+            assert_eq!(multi_pow_vartime(&terms, &m).unwrap(), want);
+        }
+        let zero = Integer::ZERO;
+        let b = Integer::from(7);
+        assert_eq!(multi_pow_vartime(&[(&b, &zero)], &m).unwrap(), 1);
+        assert_eq!(multi_pow_vartime(&[], &m).unwrap(), 1);
+        assert!(multi_pow_vartime(&[(&b, &Integer::from(1))], &Integer::from(10)).is_none());
+        let bad = Integer::from(6);
+        assert!(multi_pow_vartime(&[(&bad, &Integer::from(-1))], &Integer::from(9)).is_none());
+        assert_eq!(multi_pow_vartime(&[(&bad, &Integer::from(2))], &Integer::from(9)).unwrap(), 0);
+    }
 }

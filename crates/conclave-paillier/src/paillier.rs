@@ -10,15 +10,22 @@
 //! returns the representative in `[0, N)`, [`DecryptionKey::decrypt_signed`] the one in
 //! `[-(N-1)/2, (N-1)/2]`.
 
+use std::sync::{Arc, OnceLock};
+
 use crate::bigint::{
-    byte_len, from_be_bytes, is_coprime_vartime, pow_mod_secret, random_nonzero_below, to_be_bytes, to_be_bytes_padded,
-    wipe_integer, SecretInt,
+    byte_len, from_be_bytes, is_coprime_vartime, pow_mod_secret, random_below, random_nonzero_below, to_be_bytes,
+    to_be_bytes_padded, wipe_integer, SecretInt,
 };
 use crate::error::PaillierError;
+use crate::fixed_base::{multi_pow, pow_unsigned, FixedBaseTable, Term};
+use crate::mont::{limbs_of, MontModulus};
 use crate::pool::PrimePool;
 use crate::primes::is_safe_prime;
+use crate::ring_pedersen::RingPedersenParams;
 use rand_core::CryptoRngCore;
 use rug::Integer;
+use subtle::Choice;
+use zeroize::Zeroize;
 
 /// Smallest Paillier (or ring-Pedersen) modulus accepted anywhere, in bits: the 128-bit
 /// security level of CGGMP24.
@@ -334,6 +341,115 @@ pub struct DecryptionKey {
     q_inv_p: SecretInt,
     /// `(q^2)^-1 mod p^2`: CRT recombination mod `N^2`.
     qq_inv_pp: SecretInt,
+    /// Fixed-base tables for encryption with a fresh nonce (built on first use; `None` if
+    /// building failed, then the CRT path is used).
+    nonce_tables: OnceLock<Option<NonceTables>>,
+    /// Comb tables of our own ring-Pedersen bases `s, t` modulo `p` and `q` (for verifying
+    /// proofs addressed to us), built on first use for the first parameters seen.
+    rp_tables: OnceLock<Option<OwnRpTables>>,
+}
+
+/// Our own ring-Pedersen bases `s`, `t` modulo one prime `P` (secret data: the modulus is
+/// secret).
+struct OwnRpPrime {
+    modulus: Arc<MontModulus>,
+    s: FixedBaseTable,
+    t: FixedBaseTable,
+}
+
+impl OwnRpPrime {
+    fn build(prime: &SecretInt, exp_bits: u32, s: &Integer, t: &Integer) -> Result<Self, PaillierError> {
+        let modulus = Arc::new(MontModulus::new(prime.expose())?);
+        let sp = SecretInt::new(Integer::from(s.modulo_ref(prime.expose())));
+        let tp = SecretInt::new(Integer::from(t.modulo_ref(prime.expose())));
+        Ok(Self {
+            s: FixedBaseTable::new(Arc::clone(&modulus), sp.expose(), exp_bits, false)?,
+            t: FixedBaseTable::new(Arc::clone(&modulus), tp.expose(), exp_bits, false)?,
+            modulus,
+        })
+    }
+}
+
+/// [`OwnRpPrime`] for both primes, and the public `(s, t)` they were built for.
+struct OwnRpTables {
+    s: Integer,
+    t: Integer,
+    p: OwnRpPrime,
+    q: OwnRpPrime,
+}
+
+/// Bound on the random draws when looking for a generator of `Z*_p` (each draw succeeds with
+/// probability about 1/2).
+const MAX_GENERATOR_ATTEMPTS: u32 = 256;
+
+/// The owner's tables for one prime `P` of `N = P·Q`: a generator `g` of `Z*_P` and
+/// `Ω = g^N mod P²`, each with a comb table (secret data, wiped on drop).
+///
+/// For `k` uniform in `[0, P − 1)`, `r_P = g^k mod P` is uniform in `Z*_P`, and since `x^N mod
+/// P²` depends only on `x mod P` (`(x + jP)^N ≡ x^N mod P²` as `P | N`),
+/// `r^N mod P² = (g^k)^N = Ω^k mod P²` for every `r ≡ r_P (mod P)`. So a fresh nonce and its
+/// `N`-th power cost two fixed-base exponentiations with a `bitlen(P)`-bit exponent (one mod
+/// `P`, one mod `P²`) instead of a `bitlen(N)`-bit exponentiation mod `P²`.
+struct PrimeNonceTables {
+    g: FixedBaseTable,
+    omega: FixedBaseTable,
+    exp_bits: u32,
+}
+
+impl PrimeNonceTables {
+    fn build<R: CryptoRngCore + ?Sized>(
+        rng: &mut R,
+        prime: &SecretInt,
+        prime_sq: &SecretInt,
+        prime_minus_1: &SecretInt,
+        n: &Integer,
+    ) -> Result<Self, PaillierError> {
+        let p = prime.expose();
+        // A generator of Z*_P for the safe prime P = 2P' + 1: g ∈ [2, P − 2] with
+        // g^P' = −1 (then ord(g) = 2P'). Random candidates, so the number of attempts does not
+        // depend on P.
+        let half = SecretInt::new(Integer::from(prime_minus_1.expose() >> 1u32));
+        let minus_one = SecretInt::new(Integer::from(p - 1u32));
+        let range = SecretInt::new(Integer::from(p - 3u32));
+        let mut generator = None;
+        for _ in 0..MAX_GENERATOR_ATTEMPTS {
+            let g = SecretInt::new(random_below(rng, range.expose())? + 2u32);
+            let t = SecretInt::new(pow_mod_secret(g.expose(), half.expose(), p)?);
+            if t.expose() == minus_one.expose() {
+                generator = Some(g);
+                break;
+            }
+        }
+        let g = generator.ok_or(PaillierError::SamplingFailed)?;
+        let omega = SecretInt::new(pow_mod_secret(g.expose(), n, prime_sq.expose())?);
+        let exp_bits = prime_minus_1.expose().significant_bits();
+        let mod_p = Arc::new(MontModulus::new(p)?);
+        let mod_pp = Arc::new(MontModulus::new(prime_sq.expose())?);
+        Ok(Self {
+            g: FixedBaseTable::new(mod_p, g.expose(), exp_bits, false)?,
+            omega: FixedBaseTable::new(mod_pp, omega.expose(), exp_bits, false)?,
+            exp_bits,
+        })
+    }
+
+    /// `(r_P, r^N mod P²)` for a fresh `k` uniform in `[0, P − 1)` (statistical distance
+    /// 2^-128): both by constant-time fixed-base exponentiation with the same `k`.
+    fn sample<R: CryptoRngCore + ?Sized>(
+        &self,
+        rng: &mut R,
+        prime_minus_1: &SecretInt,
+    ) -> Result<(SecretInt, SecretInt), PaillierError> {
+        let k = SecretInt::new(random_below(rng, prime_minus_1.expose())?);
+        let r = SecretInt::new(pow_unsigned(&self.g, k.expose(), self.exp_bits)?);
+        let rn = SecretInt::new(pow_unsigned(&self.omega, k.expose(), self.exp_bits)?);
+        Ok((r, rn))
+    }
+}
+
+/// The owner's nonce tables for both primes.
+struct NonceTables {
+    p: PrimeNonceTables,
+    q: PrimeNonceTables,
 }
 
 impl core::fmt::Debug for DecryptionKey {
@@ -414,7 +530,21 @@ impl DecryptionKey {
         let q_inv_p = invert_secret(q_mod_p.expose(), p_minus_1.expose(), p.expose())?;
         let qq_mod_pp = SecretInt::new(Integer::from(qq.expose().modulo_ref(pp.expose())));
         let qq_inv_pp = invert_secret(qq_mod_pp.expose(), order_pp.expose(), pp.expose())?;
-        Ok(Self { ek, p, q, pp, qq, p_minus_1, q_minus_1, hp, hq, q_inv_p, qq_inv_pp })
+        Ok(Self {
+            ek,
+            p,
+            q,
+            pp,
+            qq,
+            p_minus_1,
+            q_minus_1,
+            hp,
+            hq,
+            q_inv_p,
+            qq_inv_pp,
+            nonce_tables: OnceLock::new(),
+            rp_tables: OnceLock::new(),
+        })
     }
 
     /// The public key.
@@ -530,19 +660,265 @@ impl DecryptionKey {
     pub fn encrypt_with_nonce(&self, m: &Integer, nonce: &Nonce) -> Result<Ciphertext, PaillierError> {
         let m = self.ek.reduce_plaintext(m)?;
         self.ek.check_nonce(nonce)?;
-        let rn = SecretInt::new(self.pow_mod_nn(nonce.0.expose(), self.ek.modulus())?);
+        let rn = self.nth_power(nonce.0.expose())?;
         self.ek.finish_encryption(&m, &rn)
     }
 
-    /// Encrypts with a fresh nonce from `rng` (by CRT) and returns the ciphertext and the
-    /// nonce. Checks: as [`EncryptionKey::encrypt_with_nonce`].
+    /// `w^N mod N²` for `0 < w < N` by CRT, with a shortcut per prime `P` of `N = P·Q`:
+    /// `w^N mod P²` depends only on `a = w mod P`, and equals the Teichmüller lift of
+    /// `a^Q mod P`, i.e. `(a^(Q mod (P−1)) mod P)^P mod P²` (the `P`-th power kills the
+    /// `1 + P·Z` part of `Z*_{P²}` and is the identity on its `(P−1)`-th roots of unity).
+    /// Cost per prime: a `bitlen(P)`-bit exponentiation mod `P` and one mod `P²`, both with
+    /// `mpz_powm_sec`, instead of a `bitlen(N)`-bit exponentiation mod `P²`.
+    fn nth_power(&self, w: &Integer) -> Result<SecretInt, PaillierError> {
+        let half = |prime: &SecretInt, prime_sq: &SecretInt, prime_minus_1: &SecretInt, other: &SecretInt| {
+            let a = SecretInt::new(Integer::from(w.modulo_ref(prime.expose())));
+            let e = SecretInt::new(Integer::from(other.expose().modulo_ref(prime_minus_1.expose())));
+            let u = SecretInt::new(pow_mod_secret(a.expose(), e.expose(), prime.expose())?);
+            Ok::<_, PaillierError>(SecretInt::new(pow_mod_secret(u.expose(), prime.expose(), prime_sq.expose())?))
+        };
+        let xp = half(&self.p, &self.pp, &self.p_minus_1, &self.q)?;
+        let xq = half(&self.q, &self.qq, &self.q_minus_1, &self.p)?;
+        Ok(SecretInt::new(crt_combine(&xp, &xq, &self.pp, &self.qq, &self.qq_inv_pp)))
+    }
+
+    /// Checks, for public values, whether `(1 + z·N) · w^N · Π b_i^(c_i) ≡ target (mod N²)`,
+    /// i.e. `enc(z; w) · Π b_i^(c_i) = target`: the verifier's side of a Paillier equation
+    /// under our own key. `w^N mod N²` is computed by CRT with the shortcut of
+    /// [`DecryptionKey::encrypt_with_nonce`] (constant-time GMP exponentiations modulo the
+    /// secret primes); the other factors are public and taken with one variable-time Straus
+    /// multi-exponentiation. Every intermediate that is not public goes through `mpz_powm_sec`
+    /// (and GMP's reductions modulo `P`, `P − 1`, as in decryption); the values compared are
+    /// public.
+    ///
+    /// Checks: `0 < w < N`, `gcd(w, N) = 1`; bases with negative exponents invertible mod
+    /// `N²` (otherwise the relation is reported false).
+    pub fn paillier_relation_holds(
+        &self,
+        z: &Integer,
+        w: &Integer,
+        others: &[(&Integer, &Integer)],
+        target: &Integer,
+    ) -> Result<bool, PaillierError> {
+        let n = self.ek.modulus();
+        let nn = self.ek.modulus_squared();
+        if *w <= 0 || w >= n || !is_coprime_vartime(w, n) {
+            return Err(PaillierError::NotInvertible("nonce not in Z*_N"));
+        }
+        let Some(public) = crate::bigint::multi_pow_vartime(others, nn) else {
+            return Ok(false);
+        };
+        let wn = self.nth_power(w)?;
+        let mut g = Integer::from(z.modulo_ref(n)) * n;
+        g += 1u32;
+        let lhs = Integer::from(&public * wn.expose()) % nn * g % nn;
+        Ok(lhs == Integer::from(target.modulo_ref(nn)))
+    }
+
+    /// The nonce tables, built on first use with randomness from `rng`.
+    fn nonce_tables<R: CryptoRngCore + ?Sized>(&self, rng: &mut R) -> Option<&NonceTables> {
+        self.nonce_tables
+            .get_or_init(|| {
+                let n = self.ek.modulus();
+                let p = PrimeNonceTables::build(rng, &self.p, &self.pp, &self.p_minus_1, n).ok()?;
+                let q = PrimeNonceTables::build(rng, &self.q, &self.qq, &self.q_minus_1, n).ok()?;
+                Some(NonceTables { p, q })
+            })
+            .as_ref()
+    }
+
+    /// Builds the fixed-base tables used by [`DecryptionKey::encrypt`] and
+    /// [`DecryptionKey::fresh_nonce`] now (otherwise their first call does): a generator `g_p`
+    /// of `Z*_p`, `g_p^N mod p²` and the same for `q`, with their comb tables (secret; wiped on
+    /// drop). About `2·bitlen(N)` squarings and two exponentiations mod `p²`, `q²`, once.
+    /// Returns whether the tables exist.
+    pub fn precompute<R: CryptoRngCore + ?Sized>(&self, rng: &mut R) -> bool {
+        self.nonce_tables(rng).is_some()
+    }
+
+    /// A fresh nonce `r` uniform in `Z*_N` (statistical distance 2^-128) together with
+    /// `r^N mod N²`: `r ≡ g_p^(k_p) (mod p)`, `r^N ≡ (g_p^N)^(k_p) (mod p²)` for `k_p` uniform
+    /// in `[0, p − 1)` (and the same mod `q`), each a constant-time fixed-base exponentiation
+    /// with a `bitlen(p)`-bit exponent, recombined by CRT. Falls back to sampling `r` and the
+    /// CRT exponentiation if the tables cannot be built.
+    pub fn fresh_nonce<R: CryptoRngCore + ?Sized>(&self, rng: &mut R) -> Result<(Nonce, SecretInt), PaillierError> {
+        if let Some(t) = self.nonce_tables(rng) {
+            let (rp, rnp) = t.p.sample(rng, &self.p_minus_1)?;
+            let (rq, rnq) = t.q.sample(rng, &self.q_minus_1)?;
+            let r = crt_combine(&rp, &rq, &self.p, &self.q, &self.q_inv_p);
+            let rn = crt_combine(&rnp, &rnq, &self.pp, &self.qq, &self.qq_inv_pp);
+            return Ok((Nonce(SecretInt::new(r)), SecretInt::new(rn)));
+        }
+        let nonce = self.ek.sample_nonce(rng)?;
+        let rn = SecretInt::new(self.pow_mod_nn(nonce.0.expose(), self.ek.modulus())?);
+        Ok((nonce, rn))
+    }
+
+    fn build_own_rp(&self, rp: &RingPedersenParams) -> Result<OwnRpTables, PaillierError> {
+        let (s, t) = (rp.s(), rp.t());
+        Ok(OwnRpTables {
+            s: s.clone(),
+            t: t.clone(),
+            p: OwnRpPrime::build(&self.p, self.p_minus_1.expose().significant_bits(), s, t)?,
+            q: OwnRpPrime::build(&self.q, self.q_minus_1.expose().significant_bits(), s, t)?,
+        })
+    }
+
+    /// Checks, for ring-Pedersen parameters `rp` over our own modulus (`N̂ = N`), whether
+    ///
+    /// ```text
+    /// s^x · t^y · Π b_i^(c_i) ≡ target (mod N)
+    /// ```
+    ///
+    /// for public integers `x, y, c_i` (any sign), public units `b_i ∈ Z*_N` and a public
+    /// `target`: the verifier's side of the ring-Pedersen equations of the range proofs
+    /// addressed to us. By CRT: modulo each prime `P` every exponent is reduced modulo `P − 1`
+    /// (Fermat), `s^x t^y mod P` is taken from comb tables of `s` and `t` modulo `P` (built
+    /// once, for the first parameters seen) and `b_i^(c_i) mod P` with `mpz_powm_sec`; the two
+    /// comparisons are constant-time and combined before the answer is returned, so the time
+    /// does not tell which prime a false relation fails for. The values that depend on `p, q`
+    /// go only through fixed-size Montgomery arithmetic and `mpz_powm_sec`, apart from GMP's
+    /// reductions `x mod (P − 1)`, `target mod P` (as in decryption).
+    ///
+    /// Checks: `rp` is over our modulus, `b_i ∈ Z*_N`.
+    pub fn ring_pedersen_relation_holds(
+        &self,
+        rp: &RingPedersenParams,
+        x: &Integer,
+        y: &Integer,
+        others: &[(&Integer, &Integer)],
+        target: &Integer,
+    ) -> Result<bool, PaillierError> {
+        let n = self.ek.modulus();
+        if rp.modulus() != n {
+            return Err(PaillierError::Bug("ring-Pedersen parameters over another modulus"));
+        }
+        for (b, _) in others {
+            if b.is_negative() || *b >= n || !is_coprime_vartime(b, n) {
+                return Err(PaillierError::NotInvertible("base not in Z*_N"));
+            }
+        }
+        let cached = self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok());
+        let local;
+        let tables = match cached {
+            Some(t) if t.s == *rp.s() && t.t == *rp.t() => t,
+            _ => {
+                local = self.build_own_rp(rp)?;
+                &local
+            }
+        };
+        let target = Integer::from(target.modulo_ref(n));
+        let hold_p = Self::relation_mod_prime(&tables.p, &self.p, &self.p_minus_1, x, y, others, &target)?;
+        let hold_q = Self::relation_mod_prime(&tables.q, &self.q, &self.q_minus_1, x, y, others, &target)?;
+        Ok(bool::from(hold_p & hold_q))
+    }
+
+    /// Builds now the tables of our own ring-Pedersen parameters `rp` (over our modulus) that
+    /// [`DecryptionKey::ring_pedersen_relation_holds`] and [`DecryptionKey::ring_pedersen_pow_t`]
+    /// otherwise build on first use: comb tables of `s mod p`, `t mod p`, `s mod q`,
+    /// `t mod q` (secret; wiped with the key). Returns whether tables for exactly these `s, t`
+    /// are cached.
+    pub fn precompute_ring_pedersen(&self, rp: &RingPedersenParams) -> bool {
+        if rp.modulus() != self.ek.modulus() {
+            return false;
+        }
+        let cached = self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok());
+        cached.as_ref().is_some_and(|t| t.s == *rp.s() && t.t == *rp.t())
+    }
+
+    /// `t^a mod N` for our own ring-Pedersen parameters `rp` (over our modulus) and a secret
+    /// `a ≥ 0` (the Π^prm prover's commitments): by CRT, `a` reduced modulo `P − 1` and
+    /// `t^a mod P` from the constant-time comb table of `t mod P` (the tables of
+    /// [`DecryptionKey::ring_pedersen_relation_holds`]).
+    ///
+    /// Checks: `rp` is over our modulus, `a ≥ 0`.
+    pub fn ring_pedersen_pow_t(&self, rp: &RingPedersenParams, a: &Integer) -> Result<Integer, PaillierError> {
+        if rp.modulus() != self.ek.modulus() {
+            return Err(PaillierError::Bug("ring-Pedersen parameters over another modulus"));
+        }
+        if a.is_negative() {
+            return Err(PaillierError::Bug("negative secret exponent"));
+        }
+        let cached = self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok());
+        let local;
+        let tables = match cached {
+            Some(t) if t.s == *rp.s() && t.t == *rp.t() => t,
+            _ => {
+                local = self.build_own_rp(rp)?;
+                &local
+            }
+        };
+        let half = |tab: &OwnRpPrime, prime_minus_1: &SecretInt| -> Result<SecretInt, PaillierError> {
+            let bits = prime_minus_1.expose().significant_bits();
+            let e = SecretInt::new(Integer::from(a.modulo_ref(prime_minus_1.expose())));
+            Ok(SecretInt::new(pow_unsigned(&tab.t, e.expose(), bits)?))
+        };
+        let xp = half(&tables.p, &self.p_minus_1)?;
+        let xq = half(&tables.q, &self.q_minus_1)?;
+        Ok(crt_combine(&xp, &xq, &self.p, &self.q, &self.q_inv_p))
+    }
+
+    fn relation_mod_prime(
+        tables: &OwnRpPrime,
+        prime: &SecretInt,
+        prime_minus_1: &SecretInt,
+        x: &Integer,
+        y: &Integer,
+        others: &[(&Integer, &Integer)],
+        target: &Integer,
+    ) -> Result<Choice, PaillierError> {
+        let m = &tables.modulus;
+        let n = m.limbs();
+        let bits = prime_minus_1.expose().significant_bits();
+        let limbs = usize::try_from(bits.div_ceil(64)).map_err(|_| PaillierError::Bug("size"))?;
+        let reduce = |e: &Integer| -> Result<Vec<u64>, PaillierError> {
+            let mut r = Integer::from(e.modulo_ref(prime_minus_1.expose()));
+            let l = limbs_of(&r, limbs);
+            wipe_integer(&mut r);
+            l
+        };
+        let mut xe = reduce(x)?;
+        let mut ye = reduce(y)?;
+        let mut acc = multi_pow(
+            m,
+            &[Term { table: &tables.s, exponent: &xe, bits }, Term { table: &tables.t, exponent: &ye, bits }],
+        )?;
+        xe.zeroize();
+        ye.zeroize();
+        let mut tmp = vec![0u64; n];
+        let mut scratch = m.scratch();
+        for (b, c) in others {
+            let mut ce = Integer::from(c.modulo_ref(prime_minus_1.expose()));
+            let mut bp = Integer::from(b.modulo_ref(prime.expose()));
+            let mut pw = pow_mod_secret(&bp, &ce, prime.expose())?;
+            let mut pm = m.to_mont(&pw)?;
+            m.mul(&acc, &pm, &mut tmp, &mut scratch);
+            core::mem::swap(&mut acc, &mut tmp);
+            for v in [&mut ce, &mut bp, &mut pw] {
+                wipe_integer(v);
+            }
+            pm.zeroize();
+        }
+        let mut want = m.to_mont(target)?;
+        let eq = m.ct_eq(&acc, &want);
+        for v in [&mut acc, &mut tmp, &mut scratch, &mut want] {
+            v.zeroize();
+        }
+        Ok(eq)
+    }
+
+    /// Encrypts with a fresh nonce and returns the ciphertext and the nonce; the nonce and
+    /// `r^N` come from [`DecryptionKey::fresh_nonce`] (fixed-base tables, about 5× faster than
+    /// the CRT path of [`DecryptionKey::encrypt_with_nonce`]). Checks: `|m| < N` and that the
+    /// result lies in `Z*_{N^2}`.
     pub fn encrypt<R: CryptoRngCore + ?Sized>(
         &self,
         rng: &mut R,
         m: &Integer,
     ) -> Result<(Ciphertext, Nonce), PaillierError> {
-        let nonce = self.ek.sample_nonce(rng)?;
-        let c = self.encrypt_with_nonce(m, &nonce)?;
+        let m = self.ek.reduce_plaintext(m)?;
+        let (nonce, rn) = self.fresh_nonce(rng)?;
+        let c = self.ek.finish_encryption(&m, &rn)?;
         Ok((c, nonce))
     }
 }

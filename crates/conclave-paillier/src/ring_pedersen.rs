@@ -4,11 +4,39 @@
 //! `s = t^λ mod N̂`. The public part is [`RingPedersenParams`]; the secret `λ` (with `φ(N̂)`)
 //! is kept in [`RingPedersenSecret`] for the Π^prm prover, which shows `s ∈ <t>`.
 
-use crate::bigint::{from_be_bytes, is_coprime_vartime, random_nonzero_below, to_be_bytes, SecretInt};
+use std::sync::{Arc, OnceLock};
+
+use crate::bigint::{from_be_bytes, is_coprime_vartime, random_nonzero_below, to_be_bytes, wipe_integer, SecretInt};
 use crate::error::PaillierError;
+use crate::fixed_base::{multi_pow_signed, FixedBaseTable};
+use crate::mont::MontModulus;
 use crate::paillier::{check_modulus, DecryptionKey, MAX_MODULUS_BITS};
 use rand_core::CryptoRngCore;
 use rug::Integer;
+
+/// Bits beyond `bitlen(N̂)` (for `s`) and `2·bitlen(N̂)` (for `t`) that the precomputed tables
+/// cover: enough for every exponent of the CGGMP24 proofs with ℓ + ε ≤ 1000 and a prover
+/// modulus no larger than `N̂` (the largest is Π^fac's `ν·α + r`, about
+/// `ℓ + ε + bitlen(N) + bitlen(N̂) + 1` bits). Larger exponents take the slower path.
+pub const TABLE_EXTRA_BITS: u32 = 1024;
+
+/// Precomputed comb tables of `s` and `t` modulo `N̂` (public data).
+#[derive(Debug)]
+struct Tables {
+    modulus: Arc<MontModulus>,
+    s: FixedBaseTable,
+    t: FixedBaseTable,
+}
+
+impl Tables {
+    fn build(n_hat: &Integer, s: &Integer, t: &Integer) -> Result<Self, PaillierError> {
+        let bits = n_hat.significant_bits();
+        let modulus = Arc::new(MontModulus::new(n_hat)?);
+        let s_table = FixedBaseTable::new(Arc::clone(&modulus), s, bits + TABLE_EXTRA_BITS, true)?;
+        let t_table = FixedBaseTable::new(Arc::clone(&modulus), t, 2 * bits + TABLE_EXTRA_BITS, true)?;
+        Ok(Self { modulus, s: s_table, t: t_table })
+    }
+}
 
 /// Bound on the retries of [`generate_ring_pedersen`] (only reached with a broken RNG).
 const MAX_ATTEMPTS: u32 = 64;
@@ -18,12 +46,24 @@ const MAX_ATTEMPTS: u32 = 64;
 /// Constructing one checks the public shape only (see [`RingPedersenParams::new`]); a peer's
 /// parameters must also come with Π^prm (and `N̂` with Π^mod and Π^fac, or be the peer's
 /// Paillier modulus) before they are trusted.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct RingPedersenParams {
     n_hat: Integer,
     s: Integer,
     t: Integer,
+    /// Comb tables of `s` and `t`, built on first use by [`RingPedersenParams::commit`] or by
+    /// [`RingPedersenParams::precompute`] (`None` if building failed, which a valid `N̂`
+    /// never does). Shared by clones.
+    tables: OnceLock<Option<Arc<Tables>>>,
 }
+
+impl PartialEq for RingPedersenParams {
+    fn eq(&self, other: &Self) -> bool {
+        self.n_hat == other.n_hat && self.s == other.s && self.t == other.t
+    }
+}
+
+impl Eq for RingPedersenParams {}
 
 impl core::fmt::Debug for RingPedersenParams {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -55,7 +95,52 @@ impl RingPedersenParams {
         check_modulus(&n_hat)?;
         check_base(&s, &n_hat, "ring-Pedersen s not in Z*_N, or trivial")?;
         check_base(&t, &n_hat, "ring-Pedersen t not in Z*_N, or trivial")?;
-        Ok(Self { n_hat, s, t })
+        Ok(Self { n_hat, s, t, tables: OnceLock::new() })
+    }
+
+    fn tables(&self) -> Option<&Arc<Tables>> {
+        self.tables.get_or_init(|| Tables::build(&self.n_hat, &self.s, &self.t).ok().map(Arc::new)).as_ref()
+    }
+
+    /// Builds the fixed-base tables of `s` and `t` now (otherwise the first
+    /// [`RingPedersenParams::commit`] does). About `3·bitlen(N̂) + 2·TABLE_EXTRA_BITS` modular
+    /// squarings, once; the tables take `(3·bitlen(N̂) + 2·TABLE_EXTRA_BITS)/384 · 64`
+    /// entries of `bitlen(N̂)` bits (≈ 0.7 MB for a 3072-bit `N̂`). Returns whether they exist.
+    pub fn precompute(&self) -> bool {
+        self.tables().is_some()
+    }
+
+    /// The ring-Pedersen commitment `s^x · t^y mod N̂` for secret signed exponents with
+    /// `|x| < 2^x_bits` and `|y| < 2^y_bits`, in constant time with respect to `x` and `y`.
+    ///
+    /// Uses the precomputed comb tables (built on first use): the exponents are shifted by
+    /// the public offsets `3·2^x_bits`, `3·2^y_bits` in constant-time limb arithmetic, every
+    /// table lookup scans the whole group table, and every multiplication is a fixed-size
+    /// Montgomery multiplication; the public corrections `s^(-3·2^x_bits)`,
+    /// `t^(-3·2^y_bits)` are multiplied in at the end (`docs/paillier.md` §6). Exponents
+    /// beyond the tables fall back to GMP's `mpz_powm_sec` with the same offsets. The bounds
+    /// are public; only they (and the limb length of `|x|`, `|y|`) shape the computation.
+    ///
+    /// A bound of 0 bits means that exponent is 0 and its base is left out (so
+    /// `commit(0, 0, y, b)` is `t^y`, e.g. for the Π^prm verifier).
+    ///
+    /// Checks: `|x| < 2^x_bits`, `|y| < 2^y_bits`.
+    pub fn commit(&self, x: &Integer, x_bits: u32, y: &Integer, y_bits: u32) -> Result<Integer, PaillierError> {
+        if x.significant_bits() > x_bits || y.significant_bits() > y_bits {
+            return Err(PaillierError::OutOfRange("ring-Pedersen exponent outside its bound"));
+        }
+        if let Some(tab) = self.tables() {
+            let fits =
+                |bits: u32, table: &FixedBaseTable| bits.checked_add(2).is_some_and(|b| b <= table.capacity_bits());
+            if fits(x_bits, &tab.s) && fits(y_bits, &tab.t) {
+                let terms: Vec<(&FixedBaseTable, &Integer, u32)> =
+                    [(&tab.s, x, x_bits), (&tab.t, y, y_bits)].into_iter().filter(|(_, _, b)| *b > 0).collect();
+                return multi_pow_signed(&tab.modulus, &terms);
+            }
+        }
+        let a = pow_signed_secret_gmp(&self.s, x, x_bits, &self.n_hat)?;
+        let b = pow_signed_secret_gmp(&self.t, y, y_bits, &self.n_hat)?;
+        Ok(a * b % &self.n_hat)
     }
 
     /// The modulus `N̂`.
@@ -117,6 +202,18 @@ impl RingPedersenParams {
         }
         Self::new(n_hat, s, t)
     }
+}
+
+/// `base^x mod m` for a public unit `base` and a secret `|x| < 2^bits` with GMP's
+/// `mpz_powm_sec`: `base^(x + 3·2^bits) · base^(-3·2^bits)` (the shifted exponent always has
+/// `bits + 2` bits; the correction is public).
+fn pow_signed_secret_gmp(base: &Integer, x: &Integer, bits: u32, m: &Integer) -> Result<Integer, PaillierError> {
+    let offset = Integer::from(3u32) << bits;
+    let mut shifted = Integer::from(x + &offset);
+    let raised = Integer::from(base.secure_pow_mod_ref(&shifted, m));
+    wipe_integer(&mut shifted);
+    let correction = base.pow_mod_ref(&(-offset), m).map(Integer::from).ok_or(PaillierError::NotInvertible("base"))?;
+    Ok(raised * correction % m)
 }
 
 /// The secret behind ring-Pedersen parameters: `λ` with `s = t^λ mod N̂`, and `φ(N̂)`.

@@ -94,6 +94,47 @@ fn decrypt_signed_centres() {
 }
 
 #[test]
+fn owner_fresh_nonce_encryption_matches_the_formula() {
+    let dk = key(0);
+    let ek = dk.encryption_key();
+    let n = ek.modulus();
+    let nn = ek.modulus_squared();
+    let mut r = rng(105);
+    assert!(dk.precompute(&mut r));
+    let mut nonces = Vec::new();
+    for m in [Integer::from(0), Integer::from(1), Integer::from(-1), Integer::from(n - 1u32), random_below(&mut r, n)] {
+        let (c, nonce) = dk.encrypt(&mut r, &m).unwrap();
+        let rv = nonce.expose_secret();
+        // The nonce is a unit below N, the ciphertext is (1 + N)^m r^N mod N^2 for it, and both
+        // the public and the CRT encryption with that nonce give the same ciphertext.
+        assert!(*rv > 0 && rv < n);
+        assert_eq!(Integer::from(rv.gcd_ref(n)), 1);
+        let m_mod = Integer::from(m.modulo_ref(n));
+        let expected = Integer::from(n + 1u32).pow_mod(&m_mod, nn).unwrap() * rv.clone().pow_mod(n, nn).unwrap() % nn;
+        assert_eq!(*c.as_integer(), expected);
+        assert_eq!(ek.encrypt_with_nonce(&m, &nonce).unwrap(), c);
+        assert_eq!(dk.decrypt(&c).unwrap(), m_mod);
+        // fresh_nonce gives the N-th power alongside.
+        let (nonce2, rn) = dk.fresh_nonce(&mut r).unwrap();
+        assert_eq!(*rn.expose(), nonce2.expose_secret().clone().pow_mod(n, nn).unwrap());
+        nonces.push(rv.clone());
+        nonces.push(nonce2.expose_secret().clone());
+    }
+    // Fresh nonces differ and are spread over Z*_N (not stuck in a subgroup): both residue
+    // symbols occur mod p and mod q.
+    let (p, q) = dk.expose_primes();
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 10);
+    for prime in [p, q] {
+        let symbols: Vec<i32> = nonces.iter().map(|x| x.legendre(prime)).collect();
+        assert!(symbols.contains(&1) && symbols.contains(&-1));
+    }
+    // Plaintext range is still checked.
+    assert!(dk.encrypt(&mut r, n).is_err());
+}
+
+#[test]
 fn homomorphic_add_and_scalar_mul() {
     let dk = key(0);
     let ek = dk.encryption_key();
@@ -270,6 +311,162 @@ fn key_from_pool() {
 }
 
 #[test]
+fn ring_pedersen_commit_equals_plain_powers() {
+    let dk = key(1);
+    let (params, _) = generate_ring_pedersen(&mut rng(108), dk).unwrap();
+    let n = params.modulus().clone();
+    let plain = |x: &Integer, y: &Integer| {
+        params.s().clone().pow_mod(x, &n).unwrap() * params.t().clone().pow_mod(y, &n).unwrap() % &n
+    };
+    let mut r = rng(109);
+    let mut signed = |bits: u32| {
+        let x = random_below(&mut r, &(Integer::from(1) << bits));
+        if x.is_odd() {
+            -x
+        } else {
+            x
+        }
+    };
+    // Fresh clone: the tables are built by the first commit and shared with the original.
+    let copy = params.clone();
+    let edge = |bits: u32| (Integer::from(1) << bits) - 1u32;
+    let cases = vec![
+        (Integer::from(0), 1u32, Integer::from(0), 1u32),
+        (Integer::from(1), 1, Integer::from(-1), 1),
+        (edge(257), 257, -edge(3329), 3329),
+        (-edge(769), 769, edge(3841), 3841),
+        (signed(1793), 1793, signed(3841), 3841),
+        (signed(3840), 3841, signed(6914), 6915),
+        // Beyond the tables (4096 + 1024 and 2·3072 + 1024 bits): the GMP fallback.
+        (signed(5000), 5000, signed(9000), 9000),
+    ];
+    for (x, xb, y, yb) in cases {
+        assert_eq!(copy.commit(&x, xb, &y, yb).unwrap(), plain(&x, &y), "bounds {xb}, {yb}");
+    }
+    assert!(params.precompute());
+    // A zero bound leaves the base out: commit(0, 0, y, b) = t^y.
+    let y = signed(3072);
+    assert_eq!(params.commit(&Integer::ZERO, 0, &y, 3072).unwrap(), plain(&Integer::ZERO, &y));
+    assert!(params.commit(&Integer::from(1), 0, &y, 3072).is_err());
+    // Exponents outside their stated bounds are refused.
+    assert!(params.commit(&Integer::from(2), 1, &Integer::from(0), 1).is_err());
+    assert!(params.commit(&Integer::from(0), 1, &Integer::from(-4), 2).is_err());
+}
+
+#[test]
+fn own_paillier_relation_by_crt() {
+    let dk = key(0);
+    let ek = dk.encryption_key();
+    let n = ek.modulus().clone();
+    let nn = ek.modulus_squared().clone();
+    let mut r = rng(114);
+    let (c, _) = ek.encrypt(&mut r, &Integer::from(77)).unwrap();
+    let (d, _) = ek.encrypt(&mut r, &Integer::from(-5)).unwrap();
+    let (c, d) = (c.into_integer(), d.into_integer());
+    for (z, w, c_exp, d_exp) in [
+        (Integer::from(0), Integer::from(1), Integer::from(0), Integer::from(0)),
+        (Integer::from(-3), Integer::from(&n - 1u32), Integer::from(1), Integer::from(-1)),
+        (
+            random_below(&mut r, &(Integer::from(1) << 1800u32)) - (Integer::from(1) << 1799u32),
+            random_below(&mut r, &n),
+            random_below(&mut r, &(Integer::from(1) << 770u32)) - (Integer::from(1) << 769u32),
+            -random_below(&mut r, &(Integer::from(1) << 256u32)),
+        ),
+    ] {
+        // target = (1 + zN) w^N C^c D^d mod N².
+        let g = (Integer::from(z.modulo_ref(&n)) * &n + 1u32) % &nn;
+        let target = g * w.clone().pow_mod(&n, &nn).unwrap() % &nn * c.clone().pow_mod(&c_exp, &nn).unwrap() % &nn
+            * d.clone().pow_mod(&d_exp, &nn).unwrap()
+            % &nn;
+        let others = [(&c, &c_exp), (&d, &d_exp)];
+        assert!(dk.paillier_relation_holds(&z, &w, &others, &target).unwrap());
+        // The same through the public check.
+        assert_eq!(
+            ek.encrypt_with_nonce(&z, &Nonce::new(w.clone())).unwrap().into_integer()
+                * conclave_paillier::multi_pow_vartime(&others, &nn).unwrap()
+                % &nn,
+            target
+        );
+        let z1 = Integer::from(&z + 1u32);
+        assert!(!dk.paillier_relation_holds(&z1, &w, &others, &target).unwrap());
+        let c1 = Integer::from(&c_exp + 1u32);
+        assert!(!dk.paillier_relation_holds(&z, &w, &[(&c, &c1), (&d, &d_exp)], &target).unwrap());
+        // Another nonce with the same residue mod p only: false.
+        let (p, _) = dk.expose_primes();
+        let w2 = Integer::from(&w + p) % &n;
+        if Integer::from(w2.gcd_ref(&n)) == 1 {
+            assert!(!dk.paillier_relation_holds(&z, &w2, &others, &target).unwrap());
+        }
+    }
+    // w outside Z*_N is refused.
+    let (p, _) = dk.expose_primes();
+    assert!(dk.paillier_relation_holds(&Integer::from(0), p, &[], &Integer::from(1)).is_err());
+    assert!(dk.paillier_relation_holds(&Integer::from(0), &n, &[], &Integer::from(1)).is_err());
+    assert!(dk.paillier_relation_holds(&Integer::from(0), &Integer::from(0), &[], &Integer::from(1)).is_err());
+}
+
+#[test]
+fn own_ring_pedersen_relation_by_crt() {
+    let dk = key(1);
+    let n = dk.encryption_key().modulus().clone();
+    let (params, _) = generate_ring_pedersen(&mut rng(110), dk).unwrap();
+    let (other_params, _) = generate_ring_pedersen(&mut rng(111), dk).unwrap();
+    let mut r = rng(112);
+    let mut signed = |bits: u32| {
+        let x = random_below(&mut r, &(Integer::from(1) << bits));
+        if x.is_odd() {
+            -x
+        } else {
+            x
+        }
+    };
+    let b = Integer::from(123_456_789u32);
+    for rp in [&params, &other_params, &params] {
+        let plain = |x: &Integer, y: &Integer, c: &Integer| {
+            rp.s().clone().pow_mod(x, &n).unwrap()
+                * rp.t().clone().pow_mod(y, &n).unwrap()
+                * b.clone().pow_mod(c, &n).unwrap()
+                % &n
+        };
+        for (x, y, c) in [
+            (Integer::from(0), Integer::from(0), Integer::from(0)),
+            (Integer::from(-1), Integer::from(1), Integer::from(-1)),
+            (signed(770), signed(3842), signed(300)),
+            (signed(3328), signed(6914), signed(2306)),
+        ] {
+            let target = plain(&x, &y, &c);
+            assert!(dk.ring_pedersen_relation_holds(rp, &x, &y, &[(&b, &c)], &target).unwrap());
+            // Same relation without the extra base: holds iff b^c = 1.
+            let without = dk.ring_pedersen_relation_holds(rp, &x, &y, &[], &target).unwrap();
+            assert_eq!(without, b.clone().pow_mod(&c, &n).unwrap() == 1);
+            // Off by a factor of 2 (mod N), or by one in an exponent: false.
+            let wrong = Integer::from(&target * 2u32) % &n;
+            assert!(!dk.ring_pedersen_relation_holds(rp, &x, &y, &[(&b, &c)], &wrong).unwrap());
+            let y1 = Integer::from(&y + 1u32);
+            assert!(!dk.ring_pedersen_relation_holds(rp, &x, &y1, &[(&b, &c)], &target).unwrap());
+            // A target that only agrees modulo p: still false.
+            let (p, _) = dk.expose_primes();
+            let half = Integer::from(&target + p) % &n;
+            assert!(!dk.ring_pedersen_relation_holds(rp, &x, &y, &[(&b, &c)], &half).unwrap());
+        }
+    }
+    // t^a by CRT equals the plain power; negative exponents are refused.
+    for a in [Integer::from(0), Integer::from(1), random_below(&mut rng(115), &(Integer::from(1) << 3100u32))] {
+        for rp in [&params, &other_params] {
+            assert_eq!(dk.ring_pedersen_pow_t(rp, &a).unwrap(), rp.t().clone().pow_mod(&a, &n).unwrap());
+        }
+    }
+    assert!(dk.ring_pedersen_pow_t(&params, &Integer::from(-1)).is_err());
+    // Parameters over another modulus, or a non-unit extra base: errors.
+    let (foreign, _) = generate_ring_pedersen(&mut rng(113), key(0)).unwrap();
+    let one = Integer::from(1);
+    assert!(dk.ring_pedersen_relation_holds(&foreign, &one, &one, &[], &one).is_err());
+    assert!(dk.ring_pedersen_pow_t(&foreign, &one).is_err());
+    let (p, _) = dk.expose_primes();
+    assert!(dk.ring_pedersen_relation_holds(&params, &one, &one, &[(p, &one)], &one).is_err());
+}
+
+#[test]
 fn ring_pedersen_generation_and_validation() {
     let dk = key(1);
     let n = dk.encryption_key().modulus().clone();
@@ -383,6 +580,58 @@ proptest! {
         let m = Integer::from_digits(&m_bytes, rug::integer::Order::Msf) % ek.modulus();
         let (c, _) = ek.encrypt(&mut rng(seed), &m).unwrap();
         prop_assert_eq!(dk.decrypt(&c).unwrap(), m);
+    }
+}
+
+/// A signed integer from arbitrary bytes (the first byte's low bit is the sign).
+fn signed_from(bytes: &[u8]) -> Integer {
+    let x = Integer::from_digits(bytes.get(1..).unwrap_or(&[]), rug::integer::Order::Msf);
+    if bytes.first().is_some_and(|b| b & 1 == 1) {
+        -x
+    } else {
+        x
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The owner's CRT checks and the tables take any integers without panicking, and agree
+    /// with the plain computation whenever they answer.
+    #[test]
+    fn crt_checks_never_panic_and_agree(
+        x in proptest::collection::vec(any::<u8>(), 0..1000),
+        y in proptest::collection::vec(any::<u8>(), 0..1000),
+        b in proptest::collection::vec(any::<u8>(), 0..400),
+        c in proptest::collection::vec(any::<u8>(), 0..100),
+        target in proptest::collection::vec(any::<u8>(), 0..800),
+    ) {
+        static RP: OnceLock<RingPedersenParams> = OnceLock::new();
+        let dk = key(1);
+        let rp = RP.get_or_init(|| generate_ring_pedersen(&mut rng(120), dk).unwrap().0);
+        let n = rp.modulus();
+        let nn = dk.encryption_key().modulus_squared();
+        let (x, y, b, c, target) = (signed_from(&x), signed_from(&y), signed_from(&b), signed_from(&c), signed_from(&target));
+        let others = [(&b, &c)];
+        if let Ok(holds) = dk.ring_pedersen_relation_holds(rp, &x, &y, &others, &target) {
+            let plain = rp.s().clone().pow_mod(&x, n).unwrap() * rp.t().clone().pow_mod(&y, n).unwrap() % n
+                * b.clone().pow_mod(&c, n).unwrap() % n;
+            prop_assert_eq!(holds, plain == Integer::from(target.modulo_ref(n)));
+        }
+        if let Ok(holds) = dk.paillier_relation_holds(&x, &y, &others, &target) {
+            let want = conclave_paillier::multi_pow_vartime(&others, nn).map(|o| {
+                dk.encryption_key().encrypt_with_nonce(&Integer::from(x.modulo_ref(dk.encryption_key().modulus())), &Nonce::new(y.clone())).unwrap().into_integer() * o % nn
+            });
+            prop_assert_eq!(holds, want.is_some_and(|w| w == Integer::from(target.modulo_ref(nn))));
+        }
+        let _ = dk.ring_pedersen_pow_t(rp, &x);
+        let xb = x.significant_bits();
+        let yb = y.significant_bits();
+        if let Ok(v) = rp.commit(&x, xb, &y, yb) {
+            prop_assert_eq!(v, rp.s().clone().pow_mod(&x, n).unwrap() * rp.t().clone().pow_mod(&y, n).unwrap() % n);
+        }
+        prop_assert!(rp.commit(&x, xb.saturating_sub(1), &y, yb).is_err() || x.is_zero());
+        let _ = conclave_paillier::multi_pow_vartime(&[(&x, &y), (&b, &c)], &target);
     }
 }
 

@@ -65,7 +65,7 @@ fn main() {
         b: b.public_point(),
         x: a * b.expose_secret() + C::mul_base(&integer_to_scalar::<C>(&x)),
     };
-    let wit = EncElgWitness { x: &x, rho: &rho, b: &b };
+    let wit = EncElgWitness { x: &x, rho: &rho, b: &b, prover_secret_key: Some(&f.prover) };
     let (mut pt, mut vt, mut size) = (vec![], vec![], 0);
     for _ in 0..RUNS {
         let s = Instant::now();
@@ -97,7 +97,7 @@ fn main() {
         y: &fy,
         x: C::mul_base(&integer_to_scalar::<C>(&gamma)),
     };
-    let wit = AffGWitness { x: &gamma, y: &y, rho: &rho_d, rho_y: &rho_y };
+    let wit = AffGWitness { x: &gamma, y: &y, rho: &rho_d, rho_y: &rho_y, prover_secret_key: Some(&f.prover) };
     let (mut pt, mut vt, mut size) = (vec![], vec![], 0);
     for _ in 0..RUNS {
         let s = Instant::now();

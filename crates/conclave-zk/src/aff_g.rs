@@ -23,15 +23,16 @@
 
 use conclave_math::codec::{Decode, Encode, Reader, Writer};
 use conclave_math::{Curve, DecodeError, SecretScalar, Transcript};
-use conclave_paillier::{Ciphertext, EncryptionKey, Nonce, RingPedersenParams};
+use conclave_paillier::{Ciphertext, DecryptionKey, EncryptionKey, Nonce, RingPedersenParams};
 use rand_core::CryptoRngCore;
 use rug::Integer;
 
 use crate::common::{append_integer, challenge_signed, curve_order, integer_to_scalar, read_integer, write_integer};
 use crate::rp::{
-    append_paillier, append_rp, enc_secret, enc_vartime, in_range_bits, is_ciphertext, is_unit, mul_pow_vartime,
-    pow_public_exp_secret_base, pow_secret, pow_vartime, random_signed_bits, random_signed_scaled, random_unit,
-    rp_commit_secret, rp_commit_vartime, ProveError, SecretInteger, ELL, ELL_PRIME, EPSILON, MAX_INTEGER_BITS,
+    append_paillier, append_rp, enc_fresh, enc_secret, in_range_bits, is_ciphertext, is_unit,
+    paillier_equation_vartime, pow_public_exp_secret_base, pow_public_exp_secret_base_with, pow_secret_select,
+    random_signed_bits, random_signed_scaled, random_unit, rp_commit_secret, rp_equation, ProveError, SecretInteger,
+    ELL, ELL_PRIME, EPSILON, MAX_INTEGER_BITS,
 };
 
 /// Domain of the Π^aff-g transcript.
@@ -66,6 +67,10 @@ pub struct AffGWitness<'a> {
     pub rho: &'a Nonce,
     /// `ρ_y`, the nonce of `Y`.
     pub rho_y: &'a Nonce,
+    /// The prover's own decryption key of `N1`, if at hand: `B_y` and `w_y` are then computed
+    /// with the owner's fixed-base nonce tables and CRT (same proof, faster). Ignored if it is
+    /// not the key of the statement's `N1`.
+    pub prover_secret_key: Option<&'a DecryptionKey>,
 }
 
 impl core::fmt::Debug for AffGWitness<'_> {
@@ -215,19 +220,20 @@ impl<C: Curve> AffGProof<C> {
         let alpha = random_signed_bits(rng, ELL + EPSILON);
         let beta = random_signed_bits(rng, ELL_PRIME + EPSILON);
         let r = random_unit(rng, n0);
-        let r_y = random_unit(rng, n1);
         let gamma = random_signed_scaled(rng, ELL + EPSILON, rp.modulus());
         let delta = random_signed_scaled(rng, ELL + EPSILON, rp.modulus());
         let m = random_signed_scaled(rng, ELL, rp.modulus());
         let mu = random_signed_scaled(rng, ELL, rp.modulus());
 
+        // C^α: the sign of α selects C or C^-1 (masked), raised to |α| with mpz_powm_sec.
         let c_alpha =
-            pow_secret(st.c.as_integer(), alpha.expose(), ELL + EPSILON + 1, nn0).ok_or(bad("C not a unit"))?;
+            pow_secret_select(st.c.as_integer(), alpha.expose(), ELL + EPSILON, nn0).ok_or(bad("C not a unit"))?;
         let enc_beta = enc_secret(st.verifier_key, beta.expose(), r.expose()).ok_or(bad("β does not fit N0"))?;
         let a = c_alpha * enc_beta % nn0;
         let alpha_scalar = SecretScalar::<C>::new(integer_to_scalar::<C>(alpha.expose()));
         let b_x = C::mul_base(alpha_scalar.expose_secret());
-        let b_y = enc_secret(st.prover_key, beta.expose(), r_y.expose()).ok_or(bad("β does not fit N1"))?;
+        let (b_y, r_y) =
+            enc_fresh(rng, st.prover_key, wit.prover_secret_key, beta.expose()).ok_or(bad("β does not fit N1"))?;
         let wide = ELL + EPSILON + nh_bits + 1;
         let narrow = ELL + nh_bits + 1;
         let e_commit =
@@ -250,17 +256,30 @@ impl<C: Curve> AffGProof<C> {
         let z4 = respond(&delta, mu.expose());
         let rho_e = pow_public_exp_secret_base(rng, wit.rho.expose_secret(), &e, n0).ok_or(bad("ρ"))?;
         let w = Integer::from(r.expose() * &rho_e) % n0;
-        let rho_y_e = pow_public_exp_secret_base(rng, wit.rho_y.expose_secret(), &e, n1).ok_or(bad("ρ_y"))?;
+        let rho_y_e = pow_public_exp_secret_base_with(rng, wit.prover_secret_key, wit.rho_y.expose_secret(), &e, n1)
+            .ok_or(bad("ρ_y"))?;
         let w_y = Integer::from(r_y.expose() * &rho_y_e) % n1;
         Ok(Self { a, b_x, b_y, e: e_commit, s, f, t: t_commit, z1, z2, z3, z4, w, w_y })
     }
 
     /// Verifies the proof against the statement in the context held by `transcript`.
     pub fn verify(&self, transcript: &Transcript, st: &AffGStatement<'_, C>) -> Result<(), AffGError> {
+        self.verify_with_key(transcript, st, None)
+    }
+
+    /// As [`AffGProof::verify`], with the verifier's own decryption key: if it is the key of
+    /// `N0`, (V14) computes `w^N0 mod N0²` by CRT ([`DecryptionKey::paillier_relation_holds`]);
+    /// if it is the key of `N̂` (the verifier's own modulus, as in CGGMP24 aux-info), (V17) and
+    /// (V18) are checked by CRT ([`DecryptionKey::ring_pedersen_relation_holds`]). A key of
+    /// another modulus is ignored. Same checks, same errors, same result.
+    pub fn verify_with_key(
+        &self,
+        transcript: &Transcript,
+        st: &AffGStatement<'_, C>,
+        verifier_key: Option<&DecryptionKey>,
+    ) -> Result<(), AffGError> {
         let n0 = st.verifier_key.modulus();
-        let nn0 = st.verifier_key.modulus_squared();
         let n1 = st.prover_key.modulus();
-        let nn1 = st.prover_key.modulus_squared();
         let n_hat = st.rp.modulus();
 
         if !is_ciphertext(st.c.as_integer(), st.verifier_key) {
@@ -313,29 +332,28 @@ impl<C: Curve> AffGProof<C> {
         };
         let e = challenge::<C>(transcript, st, &first);
 
-        let lhs = pow_vartime(st.c.as_integer(), &self.z1, nn0)
-            .zip(enc_vartime(st.verifier_key, &self.z2, &self.w))
-            .map(|(a, b)| a * b % nn0);
-        let rhs = mul_pow_vartime(&self.a, st.d.as_integer(), &e, nn0);
-        if lhs.is_none() || lhs != rhs {
+        let neg_e = Integer::from(-&e);
+        // (V14) (1 + z2·N0)·w^N0·C^z1·D^-e = A (mod N0²), one multi-exponentiation.
+        // With our own key of N0: w^N0 by CRT (DecryptionKey::paillier_relation_holds).
+        let others = [(st.c.as_integer(), &self.z1), (st.d.as_integer(), &neg_e)];
+        let affine = match verifier_key.filter(|k| k.encryption_key() == st.verifier_key) {
+            Some(dk) => dk.paillier_relation_holds(&self.z2, &self.w, &others, &self.a).unwrap_or(false),
+            None => paillier_equation_vartime(st.verifier_key, &self.z2, &self.w, &others, &self.a),
+        };
+        if !affine {
             return Err(AffGError::AffineEquation);
         }
         if C::mul_base(&integer_to_scalar::<C>(&self.z1)) != self.b_x + st.x * integer_to_scalar::<C>(&e) {
             return Err(AffGError::GroupEquation);
         }
-        let lhs = enc_vartime(st.prover_key, &self.z2, &self.w_y);
-        let rhs = mul_pow_vartime(&self.b_y, st.y.as_integer(), &e, nn1);
-        if lhs.is_none() || lhs != rhs {
+        // (V16) (1 + z2·N1)·w_y^N1·Y^-e = B_y (mod N1²).
+        if !paillier_equation_vartime(st.prover_key, &self.z2, &self.w_y, &[(st.y.as_integer(), &neg_e)], &self.b_y) {
             return Err(AffGError::EncryptionEquation);
         }
-        let lhs = rp_commit_vartime(st.rp, &self.z1, &self.z3);
-        let rhs = mul_pow_vartime(&self.e, &self.s, &e, n_hat);
-        if lhs.is_none() || lhs != rhs {
+        if !rp_equation(st.rp, verifier_key, &self.z1, &self.z3, &self.e, &self.s, &e) {
             return Err(AffGError::RingPedersenXEquation);
         }
-        let lhs = rp_commit_vartime(st.rp, &self.z2, &self.z4);
-        let rhs = mul_pow_vartime(&self.f, &self.t, &e, n_hat);
-        if lhs.is_none() || lhs != rhs {
+        if !rp_equation(st.rp, verifier_key, &self.z2, &self.z4, &self.f, &self.t, &e) {
             return Err(AffGError::RingPedersenYEquation);
         }
         Ok(())

@@ -40,8 +40,8 @@ use rug::Integer;
 
 use crate::common::{append_integer, challenge_bits, integer_to_scalar, read_integer, write_integer};
 use crate::rp::{
-    append_paillier, enc_vartime, in_range_bits, is_ciphertext, is_unit, pow_vartime, random_signed_bits, random_unit,
-    wipe, ProveError, BINARY_CHALLENGES, ELL, ELL_PRIME, EPSILON, MAX_MODULUS_BITS,
+    append_paillier, enc_fresh, enc_vartime, in_range_bits, is_ciphertext, is_unit, pow_vartime, random_signed_bits,
+    random_unit, wipe, ProveError, BINARY_CHALLENGES, ELL, ELL_PRIME, EPSILON, MAX_MODULUS_BITS,
 };
 
 /// Domain of the Π^aff-g* transcript.
@@ -366,15 +366,15 @@ impl<C: Curve> AffGStarProof<C> {
             let alpha = random_signed_bits(rng, ELL + EPSILON);
             let beta = random_signed_bits(rng, ELL_PRIME + EPSILON);
             let r = random_unit(rng, n0);
-            let s = random_unit(rng, n1);
             let c_alpha = c_pow.pow(alpha.expose()).ok_or(bad("α"))?;
             let enc_beta =
                 enc_secret_with(st.verifier_key, None, beta.expose(), r.expose()).ok_or(bad("β does not fit N0"))?;
             let a = c_alpha * enc_beta % nn0;
             let alpha_scalar = SecretScalar::<C>::new(integer_to_scalar::<C>(alpha.expose()));
             let r_point = C::mul_base(alpha_scalar.expose_secret());
-            let b = enc_secret_with(st.prover_key, wit.prover_secret_key, beta.expose(), s.expose())
-                .ok_or(bad("β does not fit N1"))?;
+            // Under our own key N1: a fresh nonce and its N1-th power from the key's tables.
+            let (b, s) =
+                enc_fresh(rng, st.prover_key, wit.prover_secret_key, beta.expose()).ok_or(bad("β does not fit N1"))?;
             commitments.push(AffGStarCommitment { a, r: r_point, b });
             ephemerals.push((alpha, beta, r, s));
         }

@@ -39,12 +39,11 @@ use rand_core::CryptoRngCore;
 use rug::Integer;
 
 use crate::aff_g_star::{
-    batch_weights, enc_secret_with, mask_nonce, mul_if, multi_pow_vartime, read_repetitions, weight_of_ones,
-    weighted_sum, FixedBasePow,
+    batch_weights, mask_nonce, mul_if, multi_pow_vartime, read_repetitions, weight_of_ones, weighted_sum, FixedBasePow,
 };
 use crate::common::{append_integer, challenge_bits, integer_to_scalar, read_integer, write_integer};
 use crate::rp::{
-    append_paillier, enc_vartime, in_range_bits, is_ciphertext, is_unit, pow_vartime, random_signed_bits, random_unit,
+    append_paillier, enc_fresh, enc_vartime, in_range_bits, is_ciphertext, is_unit, pow_vartime, random_signed_bits,
     wipe, ProveError, SecretInteger, BINARY_CHALLENGES, ELL, ELL_PRIME, EPSILON, MAX_MODULUS_BITS,
 };
 
@@ -319,10 +318,10 @@ impl<C: Curve> DecProof<C> {
         for _ in 0..BINARY_CHALLENGES {
             let alpha = random_signed_bits(rng, ELL + EPSILON);
             let beta = random_signed_bits(rng, b_bits + EPSILON);
-            let r = random_unit(rng, n0);
             let neg_alpha = SecretInteger::new(Integer::from(-alpha.expose()));
             let k_alpha = k_pow.pow(neg_alpha.expose()).ok_or(bad("α"))?;
-            let enc_beta = enc_secret_with(st.key, key, beta.expose(), r.expose()).ok_or(bad("β does not fit N0"))?;
+            // A fresh nonce and its N0-th power: from our key's tables when we have it.
+            let (enc_beta, r) = enc_fresh(rng, st.key, key, beta.expose()).ok_or(bad("β does not fit N0"))?;
             let a = k_alpha * enc_beta % nn0;
             let beta_scalar = SecretScalar::<C>::new(integer_to_scalar::<C>(beta.expose()));
             let alpha_scalar = SecretScalar::<C>::new(integer_to_scalar::<C>(alpha.expose()));

@@ -7,7 +7,8 @@
 //! `ρ ∈ Z*_{N0}` and a scalar `b` with `C = enc_0(x; ρ)`, `B = b·G`, `X = b·A + x·G`
 //! (i.e. `(B, X)` is an ElGamal encryption of `x·G` under the key `A`).
 //!
-//! Prover: `α ← ±2^(ℓ+ε)`, `μ ← ±2^ℓ·N̂`, `r ← Z*_{N0}`, `β ← F_q`, `γ ← ±2^(ℓ+ε)·N̂`;
+//! Prover: `α ← ±2^(ℓ+ε)`, `μ ← ±2^ℓ·N̂`, `r ← Z*_{N0}` (by the owner's fixed-base tables when
+//! the witness carries the decryption key of `N0`), `β ← F_q`, `γ ← ±2^(ℓ+ε)·N̂`;
 //! `S = s^x t^μ`, `D = enc_0(α; r)`, `Y = β·A + α·G`, `Z = β·G`, `T = s^α t^γ`;
 //! challenge `e ∈ ±q`; `z1 = α + e·x`, `w = β + e·b mod q`, `z2 = r·ρ^e mod N0`,
 //! `z3 = γ + e·μ`.
@@ -19,15 +20,15 @@
 
 use conclave_math::codec::{Decode, Encode, Reader, Writer};
 use conclave_math::{Curve, DecodeError, SecretScalar, Transcript};
-use conclave_paillier::{Ciphertext, EncryptionKey, Nonce, RingPedersenParams};
+use conclave_paillier::{Ciphertext, DecryptionKey, EncryptionKey, Nonce, RingPedersenParams};
 use rand_core::CryptoRngCore;
 use rug::Integer;
 
 use crate::common::{append_integer, challenge_signed, curve_order, integer_to_scalar, read_integer, write_integer};
 use crate::rp::{
-    append_paillier, append_rp, enc_secret, enc_vartime, in_range_bits, is_ciphertext, is_unit, mul_pow_vartime,
-    pow_public_exp_secret_base, random_signed_bits, random_signed_scaled, random_unit, rp_commit_secret,
-    rp_commit_vartime, ProveError, SecretInteger, ELL, EPSILON, MAX_INTEGER_BITS,
+    append_paillier, append_rp, enc_fresh, in_range_bits, is_ciphertext, is_unit, paillier_equation_vartime,
+    pow_public_exp_secret_base_with, random_signed_bits, random_signed_scaled, rp_commit_secret, rp_equation,
+    ProveError, SecretInteger, ELL, EPSILON, MAX_INTEGER_BITS,
 };
 
 /// Domain of the Π^enc-elg transcript.
@@ -58,6 +59,10 @@ pub struct EncElgWitness<'a, C: Curve> {
     pub rho: &'a Nonce,
     /// The ElGamal randomness `b`.
     pub b: &'a SecretScalar<C>,
+    /// The prover's own decryption key of `N0`, if at hand: `D` and `z2` are then computed
+    /// with the owner's fixed-base nonce tables and CRT (same proof, faster). Ignored if it is
+    /// not the key of the statement's `N0`.
+    pub prover_secret_key: Option<&'a DecryptionKey>,
 }
 
 impl<C: Curve> core::fmt::Debug for EncElgWitness<'_, C> {
@@ -167,13 +172,12 @@ impl<C: Curve> EncElgProof<C> {
         let x_bits = wit.x.significant_bits().max(ELL) + 1;
         let alpha = random_signed_bits(rng, ELL + EPSILON);
         let mu = random_signed_scaled(rng, ELL, rp.modulus());
-        let r = random_unit(rng, n0);
         let beta = SecretScalar::<C>::random(rng);
         let gamma = random_signed_scaled(rng, ELL + EPSILON, rp.modulus());
 
         let bad = ProveError::InvalidInput;
         let s = rp_commit_secret(rp, wit.x, x_bits, mu.expose(), ELL + n_hat_bits + 1).ok_or(bad("x or μ"))?;
-        let d = enc_secret(st.key, alpha.expose(), r.expose()).ok_or(bad("α does not fit N0"))?;
+        let (d, r) = enc_fresh(rng, st.key, wit.prover_secret_key, alpha.expose()).ok_or(bad("α does not fit N0"))?;
         let alpha_scalar = SecretScalar::<C>::new(integer_to_scalar::<C>(alpha.expose()));
         let y = st.a * beta.expose_secret() + C::mul_base(alpha_scalar.expose_secret());
         let z = C::mul_base(beta.expose_secret());
@@ -186,7 +190,8 @@ impl<C: Curve> EncElgProof<C> {
         let ex = SecretInteger::new(Integer::from(&e * wit.x));
         let z1 = Integer::from(alpha.expose() + ex.expose());
         let w = *beta.expose_secret() + e_scalar * wit.b.expose_secret();
-        let rho_e = pow_public_exp_secret_base(rng, wit.rho.expose_secret(), &e, n0).ok_or(bad("ρ"))?;
+        let rho_e = pow_public_exp_secret_base_with(rng, wit.prover_secret_key, wit.rho.expose_secret(), &e, n0)
+            .ok_or(bad("ρ"))?;
         let z2 = Integer::from(r.expose() * &rho_e) % n0;
         let emu = SecretInteger::new(Integer::from(&e * mu.expose()));
         let z3 = Integer::from(gamma.expose() + emu.expose());
@@ -195,8 +200,20 @@ impl<C: Curve> EncElgProof<C> {
 
     /// Verifies the proof against the statement in the context held by `transcript`.
     pub fn verify(&self, transcript: &Transcript, st: &EncElgStatement<'_, C>) -> Result<(), EncElgError> {
+        self.verify_with_key(transcript, st, None)
+    }
+
+    /// As [`EncElgProof::verify`]; `verifier_key`, if it is the decryption key of `N̂` (the
+    /// verifier's own modulus, as in CGGMP24 aux-info), checks (V10) by CRT with
+    /// [`DecryptionKey::ring_pedersen_relation_holds`] instead of exponentiating modulo `N̂`.
+    /// Same checks, same errors, same result.
+    pub fn verify_with_key(
+        &self,
+        transcript: &Transcript,
+        st: &EncElgStatement<'_, C>,
+        verifier_key: Option<&DecryptionKey>,
+    ) -> Result<(), EncElgError> {
         let n0 = st.key.modulus();
-        let nn0 = st.key.modulus_squared();
         let n_hat = st.rp.modulus();
         if !is_ciphertext(st.ciphertext.as_integer(), st.key) {
             return Err(EncElgError::StatementCiphertext);
@@ -219,9 +236,9 @@ impl<C: Curve> EncElgProof<C> {
         let e = challenge::<C>(transcript, st, &self.s, &self.d, &self.y, &self.z, &self.t);
         let e_scalar = integer_to_scalar::<C>(&e);
 
-        let lhs = enc_vartime(st.key, &self.z1, &self.z2);
-        let rhs = mul_pow_vartime(&self.d, st.ciphertext.as_integer(), &e, nn0);
-        if lhs.is_none() || lhs != rhs {
+        // (V7) (1 + z1·N0)·z2^N0·C^-e = D (mod N0²), one multi-exponentiation.
+        if !paillier_equation_vartime(st.key, &self.z1, &self.z2, &[(st.ciphertext.as_integer(), &-e.clone())], &self.d)
+        {
             return Err(EncElgError::PaillierEquation);
         }
         let z1_scalar = integer_to_scalar::<C>(&self.z1);
@@ -231,9 +248,7 @@ impl<C: Curve> EncElgProof<C> {
         if C::mul_base(&self.w) != self.z + st.b * e_scalar {
             return Err(EncElgError::NonceEquation);
         }
-        let lhs = rp_commit_vartime(st.rp, &self.z1, &self.z3);
-        let rhs = mul_pow_vartime(&self.t, &self.s, &e, n_hat);
-        if lhs.is_none() || lhs != rhs {
+        if !rp_equation(st.rp, verifier_key, &self.z1, &self.z3, &self.t, &self.s, &e) {
             return Err(EncElgError::RingPedersenEquation);
         }
         Ok(())

@@ -26,14 +26,12 @@
 
 use conclave_math::codec::{Decode, Encode, Reader, Writer};
 use conclave_math::{DecodeError, Transcript};
-use conclave_paillier::{DecryptionKey, Integer, RingPedersenParams};
+use conclave_paillier::{multi_pow_vartime, DecryptionKey, Integer, RingPedersenParams};
 use rand_core::CryptoRngCore;
 
 use crate::common::{append_integer, challenge_signed, read_integer, write_integer};
-use crate::pi_mod::{
-    is_unit_vartime, pow_secret, pow_signed_secret, pow_vartime, sample_signed, AuxProveError, SecretInteger,
-    MAX_MODULUS_BITS,
-};
+use crate::pi_mod::{is_unit_vartime, sample_signed, AuxProveError, SecretInteger, MAX_MODULUS_BITS};
+use crate::rp::rp_equation;
 
 /// Domain of the Π^fac transcript (`Transcript::for_proof(DOMAIN, &ctx)`).
 pub const DOMAIN: &str = "conclave/zk/fac/v1";
@@ -225,20 +223,16 @@ fn in_range(x: &Integer, bound: &Integer) -> bool {
     x.as_abs().cmp(bound).is_le()
 }
 
-/// `a b mod n`.
-fn mul_mod(a: &Integer, b: &Integer, n: &Integer) -> Integer {
-    Integer::from(a * b) % n
-}
-
 impl FacProof {
     /// Proves that `n = p q` has no small factor, towards the verifier whose ring-Pedersen
     /// parameters are `aux`.
     ///
     /// `transcript` must hold the proof context (`Transcript::for_proof(DOMAIN, &ctx)`). Checks
     /// only that `p q = n` with `p, q > 1` and that `n` passes the size checks: a prover with
-    /// a bad factorisation gets a proof that the verifier rejects. Exponentiations with secret
-    /// exponents are constant-time (`mpz_powm_sec`; signed exponents are shifted by their
-    /// public bound).
+    /// a bad factorisation gets a proof that the verifier rejects. All commitments are
+    /// fixed-base products `s^a t^b` computed with the verifier's precomputed tables
+    /// ([`RingPedersenParams::commit`]: constant-time in `a` and `b`, signed exponents shifted
+    /// by a public offset); `T = Q^α t^r` is computed as `s^(qα) t^(να + r)`.
     pub fn prove(
         transcript: &Transcript,
         n: &Integer,
@@ -251,8 +245,7 @@ impl FacProof {
             return Err(AuxProveError::InvalidWitness("p q != N"));
         }
         check_statement(n).map_err(|_| AuxProveError::InvalidStatement("modulus size"))?;
-        let (n_hat, s, t) = (aux.modulus(), aux.s(), aux.t());
-        let bounds = Bounds::new(n, n_hat);
+        let bounds = Bounds::new(n, aux.modulus());
 
         let alpha = SecretInteger::new(sample_signed(rng, &bounds.alpha)?);
         let beta = SecretInteger::new(sample_signed(rng, &bounds.alpha)?);
@@ -263,25 +256,25 @@ impl FacProof {
         let x = SecretInteger::new(sample_signed(rng, &bounds.x)?);
         let y = SecretInteger::new(sample_signed(rng, &bounds.x)?);
 
-        let commit_p =
-            mul_mod(&pow_secret(s, p, n_hat)?, &pow_signed_secret(t, mu.expose(), &bounds.mu, n_hat)?, n_hat);
-        let commit_q =
-            mul_mod(&pow_secret(s, q, n_hat)?, &pow_signed_secret(t, nu.expose(), &bounds.mu, n_hat)?, n_hat);
-        let commit_a = mul_mod(
-            &pow_signed_secret(s, alpha.expose(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, x.expose(), &bounds.x, n_hat)?,
-            n_hat,
-        );
-        let commit_b = mul_mod(
-            &pow_signed_secret(s, beta.expose(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, y.expose(), &bounds.x, n_hat)?,
-            n_hat,
-        );
-        let commit_t = mul_mod(
-            &pow_signed_secret(&commit_q, alpha.expose(), &bounds.alpha, n_hat)?,
-            &pow_signed_secret(t, r.expose(), &bounds.r, n_hat)?,
-            n_hat,
-        );
+        // Fixed-base commitments through the verifier's precomputed tables
+        // (`RingPedersenParams::commit`, constant-time in the exponents); `T = Q^α t^r` is
+        // computed as `s^(qα) t^(να + r)` (since `Q = s^q t^ν`), so no exponentiation of a
+        // variable base is needed.
+        let bits = |bound: &Integer| bound.significant_bits();
+        let pq_bits = p.significant_bits().max(q.significant_bits());
+        let commit = |x: &Integer, xb: u32, y: &Integer, yb: u32| {
+            aux.commit(x, xb, y, yb).map_err(|_| AuxProveError::Bug("ring-Pedersen commitment"))
+        };
+        let commit_p = commit(p, pq_bits, mu.expose(), bits(&bounds.mu))?;
+        let commit_q = commit(q, pq_bits, nu.expose(), bits(&bounds.mu))?;
+        let commit_a = commit(alpha.expose(), bits(&bounds.alpha), x.expose(), bits(&bounds.x))?;
+        let commit_b = commit(beta.expose(), bits(&bounds.alpha), y.expose(), bits(&bounds.x))?;
+        let q_alpha = SecretInteger::new(Integer::from(q * alpha.expose()));
+        let nu_alpha = SecretInteger::new(Integer::from(nu.expose() * alpha.expose()));
+        let nu_alpha_r = SecretInteger::new(Integer::from(nu_alpha.expose() + r.expose()));
+        let nu_alpha_r_bound = Integer::from(&bounds.mu * &bounds.alpha) + &bounds.r;
+        let commit_t =
+            commit(q_alpha.expose(), pq_bits + bits(&bounds.alpha), nu_alpha_r.expose(), bits(&nu_alpha_r_bound))?;
         let mut proof = Self {
             commit_p,
             commit_q,
@@ -312,6 +305,20 @@ impl FacProof {
     /// Checks, in order (docs/spec/zk-aux.md §3.4): `4ℓ <= bitlen(N) <= MAX_MODULUS_BITS`;
     /// `P, Q, A, B, T ∈ Z*_N̂`; `z1, z2 ∈ ±2^{ℓ+ε}·⌊√N⌋`; then the three equations.
     pub fn verify(&self, transcript: &Transcript, n: &Integer, aux: &RingPedersenParams) -> Result<(), FacError> {
+        self.verify_with_key(transcript, n, aux, None)
+    }
+
+    /// As [`FacProof::verify`]; `verifier_key`, if it is the decryption key of `N̂` (our own
+    /// modulus, as in CGGMP24 aux-info where `N̂ = N`), checks the three equations by CRT with
+    /// [`DecryptionKey::ring_pedersen_relation_holds`] (the third as
+    /// `s^(−N e) t^(v − σ e) Q^(z1) = T`). Same checks, same errors, same result.
+    pub fn verify_with_key(
+        &self,
+        transcript: &Transcript,
+        n: &Integer,
+        aux: &RingPedersenParams,
+        verifier_key: Option<&DecryptionKey>,
+    ) -> Result<(), FacError> {
         check_statement(n)?;
         let (n_hat, s, t) = (aux.modulus(), aux.s(), aux.t());
         if !is_unit_vartime(&self.commit_p, n_hat) {
@@ -338,25 +345,24 @@ impl FacProof {
         }
         let e = challenge(transcript, n, aux, self);
         // s, t are units (RingPedersenParams checks it), P, Q, A, B, T were checked above, so
-        // every (possibly negative) power below exists; `None` can only mean a mismatch.
-        let pair = |b1: &Integer, e1: &Integer, b2: &Integer, e2: &Integer| -> Option<Integer> {
-            Some(mul_mod(&pow_vartime(b1, e1, n_hat)?, &pow_vartime(b2, e2, n_hat)?, n_hat))
-        };
-        let lhs1 = pair(s, &self.z1, t, &self.w1);
-        let rhs1 = pow_vartime(&self.commit_p, &e, n_hat).map(|pe| mul_mod(&self.commit_a, &pe, n_hat));
-        if lhs1.is_none() || lhs1 != rhs1 {
+        // every (possibly negative) power below exists; a failure can only mean a mismatch.
+        if !rp_equation(aux, verifier_key, &self.z1, &self.w1, &self.commit_a, &self.commit_p, &e) {
             return Err(FacError::FirstEquation);
         }
-        let lhs2 = pair(s, &self.z2, t, &self.w2);
-        let rhs2 = pow_vartime(&self.commit_q, &e, n_hat).map(|qe| mul_mod(&self.commit_b, &qe, n_hat));
-        if lhs2.is_none() || lhs2 != rhs2 {
+        if !rp_equation(aux, verifier_key, &self.z2, &self.w2, &self.commit_b, &self.commit_q, &e) {
             return Err(FacError::SecondEquation);
         }
-        let lhs3 = pair(&self.commit_q, &self.z1, t, &self.v);
-        let rhs3 = pair(s, n, t, &self.sigma)
-            .and_then(|r| pow_vartime(&r, &e, n_hat))
-            .map(|re| mul_mod(&self.commit_t, &re, n_hat));
-        if lhs3.is_none() || lhs3 != rhs3 {
+        // Q^z1 t^v = T (s^N t^σ)^e  ⟺  s^(−N e) · t^(v − σ e) · Q^z1 = T.
+        let s_exp = -Integer::from(n * &e);
+        let t_exp = &self.v - Integer::from(&self.sigma * &e);
+        let third = match verifier_key.filter(|k| k.encryption_key().modulus() == n_hat) {
+            Some(dk) => dk
+                .ring_pedersen_relation_holds(aux, &s_exp, &t_exp, &[(&self.commit_q, &self.z1)], &self.commit_t)
+                .unwrap_or(false),
+            None => multi_pow_vartime(&[(s, &s_exp), (t, &t_exp), (&self.commit_q, &self.z1)], n_hat)
+                .is_some_and(|v| v == self.commit_t),
+        };
+        if !third {
             return Err(FacError::ThirdEquation);
         }
         Ok(())

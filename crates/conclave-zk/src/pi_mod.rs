@@ -123,25 +123,6 @@ pub(crate) fn pow_secret(base: &Integer, exp: &Integer, modulus: &Integer) -> Re
     Ok(r)
 }
 
-/// `base^exp mod modulus` for a secret exponent `exp ∈ [-bound, bound]` (public `bound`) and a
-/// public unit `base`: computes `base^(exp + bound)` with [`pow_secret`] and multiplies by the
-/// public `base^-bound`, so the sign of `exp` does not pick a code path.
-pub(crate) fn pow_signed_secret(
-    base: &Integer,
-    exp: &Integer,
-    bound: &Integer,
-    modulus: &Integer,
-) -> Result<Integer, AuxProveError> {
-    let shifted = SecretInteger::new(Integer::from(exp + bound));
-    if shifted.expose().is_negative() || *shifted.expose() > Integer::from(bound * 2u32) {
-        return Err(AuxProveError::Bug("secret exponent outside its bound"));
-    }
-    let correction =
-        pow_vartime(base, &Integer::from(-bound), modulus).ok_or(AuxProveError::Bug("base not invertible"))?;
-    let r = pow_secret(base, shifted.expose(), modulus)?;
-    Ok(Integer::from(&r * &correction) % modulus)
-}
-
 /// `base^exp mod modulus` for public inputs (negative `exp` through the inverse). `None` when
 /// `modulus <= 1` or the inverse does not exist. Variable-time.
 pub(crate) fn pow_vartime(base: &Integer, exp: &Integer, modulus: &Integer) -> Option<Integer> {
@@ -546,18 +527,12 @@ mod tests {
         assert!(pow_vartime(&Integer::from(2), &Integer::from(1), &Integer::ZERO).is_none());
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         assert!(sample_below(&mut rng, &Integer::ZERO).is_err());
-        assert!(pow_signed_secret(&Integer::from(2), &Integer::from(11), &Integer::from(10), &m).is_err());
     }
 
     #[test]
-    fn signed_secret_power_matches_plain_power() {
+    fn secret_power_matches_plain_power() {
         let m = Integer::from(1009u32 * 1013u32);
         let base = Integer::from(12345);
-        let bound = Integer::from(1000);
-        for e in [-1000i32, -999, -1, 0, 1, 17, 1000] {
-            let e = Integer::from(e);
-            assert_eq!(pow_signed_secret(&base, &e, &bound, &m).unwrap(), pow_vartime(&base, &e, &m).unwrap());
-        }
         assert_eq!(
             pow_secret(&base, &Integer::from(77), &m).unwrap(),
             pow_vartime(&base, &Integer::from(77), &m).unwrap()

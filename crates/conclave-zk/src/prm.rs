@@ -118,8 +118,9 @@ impl PrmProof {
     /// Proves `s = t^λ mod N̂` for `params = (N̂, s, t)`.
     ///
     /// `transcript` must hold the proof context (`Transcript::for_proof(DOMAIN, &ctx)`). The
-    /// exponentiations `t^{a_i}` are constant-time (`mpz_powm_sec`, by CRT when the witness
-    /// carries the key). Checks that `t^λ = s` first, so a wrong witness is the caller's error.
+    /// exponentiations `t^{a_i}` are constant-time: with the key in the witness by CRT with
+    /// comb tables of `t mod p`, `t mod q` ([`DecryptionKey::ring_pedersen_pow_t`]), otherwise
+    /// `mpz_powm_sec`. Checks that `t^λ = s` first, so a wrong witness is the caller's error.
     pub fn prove(
         transcript: &Transcript,
         params: &RingPedersenParams,
@@ -132,7 +133,10 @@ impl PrmProof {
         let key = witness.key.filter(|k| k.encryption_key().modulus() == n_hat);
         let pow_t = |e: &Integer| -> Result<Integer, AuxProveError> {
             match key {
-                Some(k) => k.pow_mod_n(t, e).map_err(|_| AuxProveError::Bug("CRT exponentiation failed")),
+                // CRT with the constant-time comb tables of t mod p and t mod q.
+                Some(k) => {
+                    k.ring_pedersen_pow_t(params, e).map_err(|_| AuxProveError::Bug("CRT exponentiation failed"))
+                }
                 None => pow_secret(t, e, n_hat),
             }
         };
@@ -180,8 +184,11 @@ impl PrmProof {
             }
         }
         let bits = challenges(transcript, params, &self.commitments);
+        // t^z_i through the fixed-base tables of (N̂, s, t) (built here once; the same tables
+        // serve every later proof addressed to this party). z_i < N̂ was checked above.
+        let z_bits = n_hat.significant_bits();
         for (index, ((a, z), e)) in self.commitments.iter().zip(&self.responses).zip(&bits).enumerate() {
-            let lhs = pow_vartime(t, z, n_hat);
+            let lhs = params.commit(&Integer::ZERO, 0, z, z_bits).ok().or_else(|| pow_vartime(t, z, n_hat));
             let rhs = if *e { Integer::from(a * s) % n_hat } else { a.clone() };
             if lhs.as_ref() != Some(&rhs) {
                 return Err(PrmError::Equation { index });

@@ -3,14 +3,22 @@
 //! exponents in constant time, Paillier encryption on the verifier's side, sampling, and the
 //! membership checks (`Z*_N`, `Z*_{N²}`) every received value goes through.
 //!
-//! Secret exponents may be negative (the proofs work over the integers). GMP's
-//! side-channel-resilient `mpz_powm_sec` needs a positive exponent, so a secret `x` with
-//! `|x| < 2^b` is raised as `base^(x + 3·2^b) · base^(-3·2^b)`: the shifted exponent is
-//! positive and always exactly `b + 2` bits long, so neither its sign nor its length leaks;
-//! the correction factor depends only on public values.
+//! Secret exponents may be negative (the proofs work over the integers):
+//! * ring-Pedersen commitments `s^x t^y` go through the verifier's precomputed comb tables
+//!   ([`RingPedersenParams::commit`]): `x`, `y` are shifted by the public offsets `3·2^b` in
+//!   constant-time limb arithmetic and the public corrections are multiplied in;
+//! * a secret power of a public, non-fixed base (`C^α` of Π^aff-g, `pow_secret_select`)
+//!   raises a masked choice of `base` or `base^-1` to `|x|` with `mpz_powm_sec`;
+//! * nonces and `N`-th powers under the prover's own key come from its fixed-base tables
+//!   ([`DecryptionKey::encrypt`]), and `ρ^e` under its own key by CRT.
+//!
+//! The verifiers take only public values; with their own decryption key (the key of `N̂`, and
+//! of `N0` in Π^aff-g) they check the ring-Pedersen and Paillier equations by CRT
+//! ([`DecryptionKey::ring_pedersen_relation_holds`], [`DecryptionKey::paillier_relation_holds`]),
+//! otherwise by Straus multi-exponentiation ([`conclave_paillier::multi_pow_vartime`]).
 
 use conclave_math::Transcript;
-use conclave_paillier::{EncryptionKey, Nonce, RingPedersenParams};
+use conclave_paillier::{DecryptionKey, EncryptionKey, Nonce, RingPedersenParams};
 use rand_core::CryptoRngCore;
 use rug::integer::Order;
 use rug::Integer;
@@ -113,27 +121,39 @@ pub fn in_range_bits(x: &Integer, bits: u32) -> bool {
     x.as_abs().le(&bound)
 }
 
-/// The largest `bits` for which `base^x` with `|x| < 2^bits` is supported by
-/// [`pow_secret`] (far above any exponent of the proofs).
-const MAX_SECRET_EXPONENT_BITS: u32 = 4 * MAX_MODULUS_BITS;
-
-/// `base^x mod m` for a secret signed exponent `x` with `|x| < 2^bound_bits`, in constant
-/// time with respect to `x` (see the module documentation). `base` is public and must be
-/// a unit modulo the odd modulus `m`. Returns `None` if a precondition fails.
-pub(crate) fn pow_secret(base: &Integer, x: &Integer, bound_bits: u32, m: &Integer) -> Option<Integer> {
-    if m.is_even() || *m <= 1 || bound_bits > MAX_SECRET_EXPONENT_BITS || x.significant_bits() > bound_bits {
+/// `base^x mod m` for a public unit `base` and a secret signed exponent `x` with
+/// `|x| ≤ 2^bound_bits`, with one `mpz_powm_sec` and no correction factor: the sign of `x`
+/// selects, by a masked selection over a fixed number of limbs, between `base` and its public
+/// inverse (each first lifted to `base + 2^64·m`, so both candidates have the same limb count
+/// `n + 1`), which is then raised to `|x|`.
+///
+/// What the timing depends on: the limb counts of `m`, of the selected base (fixed) and of
+/// `|x|`. For `x` uniform in `±2^b` (the masks α of the proofs) `|x|` has `⌈(b+1)/64⌉` limbs
+/// except with probability about `2^-64`, so the sign never leaks and the length only in that
+/// event. Returns `None` if `base` is not a unit modulo the odd `m`, or `|x| > 2^bound_bits`.
+pub(crate) fn pow_secret_select(base: &Integer, x: &Integer, bound_bits: u32, m: &Integer) -> Option<Integer> {
+    use subtle::{Choice, ConditionallySelectable};
+    if m.is_even() || *m <= 1 || !in_range_bits(x, bound_bits) || !is_unit(base, m) {
         return None;
     }
-    if !is_unit(base, m) {
-        return None;
-    }
-    let offset = Integer::from(3u32) << bound_bits;
-    let mut shifted = Integer::from(x + &offset);
-    let raised = Integer::from(base.secure_pow_mod_ref(&shifted, m));
-    wipe(&mut shifted);
-    // base^-offset: public exponent, public base.
-    let correction = base.clone().pow_mod(&(-offset), m).ok()?;
-    Some(raised * correction % m)
+    let inv = Integer::from(base.invert_ref(m)?);
+    let lift = Integer::from(m << 64u32);
+    let len = lift.significant_digits::<u64>() + 1;
+    let digits = |v: &Integer| {
+        let mut d = Integer::from(v + &lift).to_digits::<u64>(Order::Lsf);
+        d.resize(len, 0);
+        d
+    };
+    let (plus, minus) = (digits(base), digits(&inv));
+    let neg = Choice::from(u8::from(x.is_negative()));
+    let mut chosen: Vec<u64> = plus.iter().zip(&minus).map(|(a, b)| u64::conditional_select(a, b, neg)).collect();
+    let mut selected = Integer::from_digits(&chosen, Order::Lsf);
+    chosen.zeroize();
+    let mut abs = Integer::from(x.abs_ref());
+    let r = if abs.is_zero() { Integer::from(1) } else { Integer::from(selected.secure_pow_mod_ref(&abs, m)) };
+    wipe(&mut abs);
+    wipe(&mut selected);
+    Some(r)
 }
 
 /// `base^e mod m` for a secret base and a public signed exponent `e`. A negative `e` uses a
@@ -162,6 +182,53 @@ pub(crate) fn pow_public_exp_secret_base(
     Some(Integer::from(b.expose().secure_pow_mod_ref(&abs, m)))
 }
 
+/// As [`pow_public_exp_secret_base`] modulo `N` of `key` when `key` is given and its `N` is
+/// `m`: the (blinded-inverted, for `e < 0`) base is raised to `|e|` by CRT
+/// ([`DecryptionKey::pow_mod_n`], `mpz_powm_sec` mod `p` and `q`).
+pub(crate) fn pow_public_exp_secret_base_with(
+    rng: &mut dyn CryptoRngCore,
+    key: Option<&DecryptionKey>,
+    base: &Integer,
+    e: &Integer,
+    m: &Integer,
+) -> Option<Integer> {
+    let Some(dk) = key.filter(|k| k.encryption_key().modulus() == m) else {
+        return pow_public_exp_secret_base(rng, base, e, m);
+    };
+    if e.is_zero() {
+        return Some(Integer::from(1));
+    }
+    let b = if e.is_negative() {
+        let u = random_unit(rng, m);
+        let blinded = Integer::from(base * u.expose()) % m;
+        let inv = blinded.invert(m).ok()?;
+        SecretInteger::new(inv * u.expose() % m)
+    } else {
+        SecretInteger::new(Integer::from(base.modulo_ref(m)))
+    };
+    let abs = Integer::from(e.abs_ref());
+    dk.pow_mod_n(b.expose(), &abs).ok()
+}
+
+/// A fresh Paillier encryption of the secret `m` under `ek` with a fresh nonce: by the owner's
+/// fixed-base tables ([`DecryptionKey::encrypt`]) when `key` is the decryption key of `ek`,
+/// otherwise with a uniform nonce and the constant-time public-key encryption. Returns the
+/// ciphertext and the nonce.
+pub(crate) fn enc_fresh(
+    rng: &mut dyn CryptoRngCore,
+    ek: &EncryptionKey,
+    key: Option<&DecryptionKey>,
+    m: &Integer,
+) -> Option<(Integer, SecretInteger)> {
+    if let Some(dk) = key.filter(|k| k.encryption_key() == ek) {
+        let (c, nonce) = dk.encrypt(rng, m).ok()?;
+        return Some((c.into_integer(), SecretInteger::new(nonce.expose_secret().clone())));
+    }
+    let r = random_unit(rng, ek.modulus());
+    let c = enc_secret(ek, m, r.expose())?;
+    Some((c, r))
+}
+
 /// `base^e mod m` for public values (negative `e` inverts `base`); `None` if `base` is
 /// not invertible.
 pub(crate) fn pow_vartime(base: &Integer, e: &Integer, m: &Integer) -> Option<Integer> {
@@ -169,7 +236,8 @@ pub(crate) fn pow_vartime(base: &Integer, e: &Integer, m: &Integer) -> Option<In
 }
 
 /// Ring-Pedersen commitment `s^x t^y mod N̂` to secret `x` (`|x| < 2^x_bits`) and `y`
-/// (`|y| < 2^y_bits`), in constant time.
+/// (`|y| < 2^y_bits`), in constant time: [`RingPedersenParams::commit`] (fixed-base comb tables
+/// of the verifier's `s`, `t`, built once per parameter set).
 pub(crate) fn rp_commit_secret(
     rp: &RingPedersenParams,
     x: &Integer,
@@ -177,18 +245,54 @@ pub(crate) fn rp_commit_secret(
     y: &Integer,
     y_bits: u32,
 ) -> Option<Integer> {
-    let n = rp.modulus();
-    let a = pow_secret(rp.s(), x, x_bits, n)?;
-    let b = pow_secret(rp.t(), y, y_bits, n)?;
-    Some(a * b % n)
+    rp.commit(x, x_bits, y, y_bits).ok()
 }
 
-/// Ring-Pedersen commitment `s^x t^y mod N̂` to public `x`, `y` (verifier side).
-pub(crate) fn rp_commit_vartime(rp: &RingPedersenParams, x: &Integer, y: &Integer) -> Option<Integer> {
-    let n = rp.modulus();
-    let a = pow_vartime(rp.s(), x, n)?;
-    let b = pow_vartime(rp.t(), y, n)?;
-    Some(a * b % n)
+/// The verifier's check of a Paillier equation `enc(z; w) · Π b_i^(c_i) = target (mod N²)`
+/// for public values, i.e. `(1 + z·N)·w^N·Π b_i^(c_i) = target`: one Straus
+/// multi-exponentiation (`w^N` and the `b_i^(c_i)` share their squarings). `false` if a base
+/// with a negative exponent is not invertible.
+pub(crate) fn paillier_equation_vartime(
+    ek: &EncryptionKey,
+    z: &Integer,
+    w: &Integer,
+    others: &[(&Integer, &Integer)],
+    target: &Integer,
+) -> bool {
+    let n = ek.modulus();
+    let nn = ek.modulus_squared();
+    let mut terms: Vec<(&Integer, &Integer)> = vec![(w, n)];
+    terms.extend_from_slice(others);
+    let Some(pows) = conclave_paillier::multi_pow_vartime(&terms, nn) else {
+        return false;
+    };
+    let mut g = Integer::from(z.modulo_ref(n)) * n;
+    g += 1u32;
+    Integer::from(&pows * &g) % nn == *target
+}
+
+/// The verifier's ring-Pedersen equation `s^x t^y = A·B^e (mod N̂)` for public values: by CRT
+/// with our own key when `key` is the decryption key of `N̂`
+/// ([`DecryptionKey::ring_pedersen_relation_holds`]), otherwise as one Straus
+/// multi-exponentiation `s^x t^y B^-e = A`. `false` on any arithmetic failure.
+pub(crate) fn rp_equation(
+    rp: &RingPedersenParams,
+    key: Option<&DecryptionKey>,
+    x: &Integer,
+    y: &Integer,
+    a: &Integer,
+    b: &Integer,
+    e: &Integer,
+) -> bool {
+    let n_hat = rp.modulus();
+    if let Some(dk) = key.filter(|k| k.encryption_key().modulus() == n_hat) {
+        let Some(target) = mul_pow_vartime(a, b, e, n_hat) else {
+            return false;
+        };
+        return dk.ring_pedersen_relation_holds(rp, x, y, &[], &target).unwrap_or(false);
+    }
+    let neg_e = Integer::from(-e);
+    conclave_paillier::multi_pow_vartime(&[(rp.s(), x), (rp.t(), y), (b, &neg_e)], n_hat).is_some_and(|v| v == *a)
 }
 
 /// `a · b^e mod m` for public values (verifier side).
@@ -235,11 +339,19 @@ mod tests {
     fn pow_secret_matches_vartime_for_all_signs() {
         let m = Integer::from(1_000_003u32) * Integer::from(999_983u32);
         let base = Integer::from(12345u32);
-        for x in [-70_000i64, -1, 0, 1, 65_535, 70_000] {
+        for x in [-70_000i64, -65_536, -1, 0, 1, 65_535, 70_000] {
             let x = Integer::from(x);
-            assert_eq!(pow_secret(&base, &x, 17, &m), pow_vartime(&base, &x, &m));
+            assert_eq!(pow_secret_select(&base, &x, 17, &m), pow_vartime(&base, &x, &m));
         }
-        assert_eq!(pow_secret(&base, &Integer::from(1 << 17), 17, &m), None);
+        // Bound, unit and modulus checks.
+        assert_eq!(pow_secret_select(&base, &Integer::from((1 << 17) + 1), 17, &m), None);
+        assert_eq!(pow_secret_select(&Integer::from(1_000_003u32), &Integer::from(3), 17, &m), None);
+        assert_eq!(pow_secret_select(&base, &Integer::from(3), 17, &Integer::from(1 << 20)), None);
+        // A modulus whose top limb is all ones (the lifted candidates still fit n + 1 limbs).
+        let big = (Integer::from(1) << 256u32) - 189u32;
+        for x in [Integer::from(-1) << 200u32, Integer::from(12345) << 100u32] {
+            assert_eq!(pow_secret_select(&base, &x, 210, &big), pow_vartime(&base, &x, &big));
+        }
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         for e in [-5i64, 0, 7] {
             let e = Integer::from(e);

@@ -71,8 +71,10 @@ fn statement<'a, C: Curve>(k: &'a Case<C>) -> AffGStatement<'a, C> {
     }
 }
 
+/// Proves as presigning does: with the prover's own decryption key of `N1`.
 fn prove<C: Curve>(t: &Transcript, st: &AffGStatement<'_, C>, k: &Case<C>, seed: u64) -> AffGProof<C> {
-    let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y };
+    let wit =
+        AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y, prover_secret_key: Some(&fixture().prover) };
     AffGProof::prove(t, st, &wit, &mut rng(seed)).unwrap()
 }
 
@@ -82,9 +84,16 @@ fn honest<C: Curve>() {
     let t = ctx(DOMAIN, 0, b"s1");
     let proof = prove(&t, &st, &k, 2);
     assert_eq!(proof.verify(&t, &st), Ok(()));
+    assert_eq!(proof.verify_with_key(&t, &st, Some(&fixture().verifier)), Ok(()));
     let decoded = AffGProof::<C>::from_bytes(&proof.to_bytes()).unwrap();
     assert_eq!(decoded, proof);
     assert_eq!(decoded.verify(&t, &st), Ok(()));
+    // Without the prover's key (public-key path), and with a key of another modulus (ignored).
+    let f = fixture();
+    for key in [None, Some(&f.verifier)] {
+        let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y, prover_secret_key: key };
+        assert_eq!(AffGProof::prove(&t, &st, &wit, &mut rng(5)).unwrap().verify(&t, &st), Ok(()));
+    }
 }
 
 #[test]
@@ -100,7 +109,7 @@ fn honest_proofs_verify_p256() {
 #[test]
 fn witness_debug_is_redacted() {
     let k = honest_case::<Secp256k1>(3);
-    let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y };
+    let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &k.rho_y, prover_secret_key: None };
     let s = format!("{wit:?}");
     assert!(s.contains("redacted") && !s.contains(&k.x.to_string_radix(16)));
 }
@@ -146,7 +155,10 @@ fn each_check_rejects_with_its_own_error() {
     let tamper = |g: &dyn Fn(&mut AffGProof<C>)| {
         let mut p = proof.clone();
         g(&mut p);
-        p.verify(&t, &st)
+        let plain = p.verify(&t, &st);
+        // The verifier's CRT path (its own key of N̂) gives the same answer.
+        assert_eq!(p.verify_with_key(&t, &st, Some(&fixture().verifier)), plain);
+        plain
     };
     // (V4)–(V11) memberships of the commitments and the nonce responses.
     assert_eq!(tamper(&|p| p.a = non_unit(p_verifier)), Err(AffGError::ANotCiphertext));
@@ -183,7 +195,8 @@ fn each_check_rejects_with_its_own_error() {
     // (V16) from the prover's side: Y encrypts another y.
     let other = case::<C>(13, k.x.clone(), Integer::from(&k.y + 1u32));
     let st_y = AffGStatement { y: &other.big_y, ..st };
-    let wit = AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &other.rho_y };
+    let wit =
+        AffGWitness { x: &k.x, y: &k.y, rho: &k.rho, rho_y: &other.rho_y, prover_secret_key: Some(&fixture().prover) };
     let p = AffGProof::prove(&t, &st_y, &wit, &mut rng(14)).unwrap();
     assert_eq!(p.verify(&t, &st_y), Err(AffGError::EncryptionEquation));
 }
@@ -230,5 +243,76 @@ proptest! {
         let _ = AffGProof::<Secp256k1>::from_bytes(&bytes);
         bytes.truncate(i);
         let _ = AffGProof::<Secp256k1>::from_bytes(&bytes);
+    }
+}
+
+/// A signed integer from arbitrary bytes (the first byte's low bit is the sign).
+fn signed_from(bytes: &[u8]) -> Integer {
+    let x = Integer::from_digits(bytes.get(1..).unwrap_or(&[]), rug::integer::Order::Msf);
+    if bytes.first().is_some_and(|b| b & 1 == 1) {
+        -x
+    } else {
+        x
+    }
+}
+
+/// `x` with its magnitude cut to `bits` bits (sign kept).
+fn cut(x: Integer, bits: u32) -> Integer {
+    let neg = x.is_negative();
+    let m = Integer::from(x.abs_ref()).keep_bits(bits);
+    if neg {
+        -m
+    } else {
+        m
+    }
+}
+
+fn mutation_base() -> &'static (Case<Secp256k1>, AffGProof<Secp256k1>) {
+    static B: std::sync::OnceLock<(Case<Secp256k1>, AffGProof<Secp256k1>)> = std::sync::OnceLock::new();
+    B.get_or_init(|| {
+        let k = honest_case::<Secp256k1>(40);
+        let p = prove(&ctx(DOMAIN, 0, b"m"), &statement(&k), &k, 41);
+        (k, p)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Any value in any integer field (cut to a plausible size so that the equations, not only
+    /// the membership checks, are reached): no panic, and the CRT verifier (own key) agrees
+    /// with the plain one.
+    #[test]
+    fn verifier_paths_agree_on_mutated_proofs(field in 0usize..12, bytes in proptest::collection::vec(any::<u8>(), 0..1100)) {
+        let f = fixture();
+        let (k, proof) = mutation_base();
+        let st = statement(k);
+        let t = ctx(DOMAIN, 0, b"m");
+        let (nn0, n0, n1, nh) = (
+            f.verifier.encryption_key().modulus_squared(),
+            f.verifier.encryption_key().modulus(),
+            f.prover.encryption_key().modulus(),
+            f.rp.modulus(),
+        );
+        let nn1 = f.prover.encryption_key().modulus_squared();
+        let v = signed_from(&bytes);
+        let abs_mod = |m: &Integer| Integer::from(v.abs_ref()) % m;
+        let mut p = proof.clone();
+        match field {
+            0 => p.a = abs_mod(nn0),
+            1 => p.b_y = abs_mod(nn1),
+            2 => p.e = abs_mod(nh),
+            3 => p.s = abs_mod(nh),
+            4 => p.f = abs_mod(nh),
+            5 => p.t = abs_mod(nh),
+            6 => p.z1 = cut(v, ELL + EPSILON),
+            7 => p.z2 = cut(v, ELL_PRIME + EPSILON),
+            8 => p.z3 = v,
+            9 => p.z4 = v,
+            10 => p.w = abs_mod(n0),
+            _ => p.w_y = abs_mod(n1),
+        }
+        let plain = p.verify(&t, &st);
+        prop_assert_eq!(p.verify_with_key(&t, &st, Some(&f.verifier)), plain);
     }
 }

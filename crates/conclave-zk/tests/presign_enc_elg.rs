@@ -48,8 +48,10 @@ fn statement<'a, C: Curve>(k: &'a Case<C>) -> EncElgStatement<'a, C> {
     EncElgStatement { key: f.prover.encryption_key(), rp: &f.rp, ciphertext: &k.c, a: k.a_pt, b: k.b_pt, x: k.x_pt }
 }
 
+/// Proves as presigning does: with the prover's own decryption key (fixed-base nonce tables
+/// and CRT).
 fn prove<C: Curve>(t: &Transcript, st: &EncElgStatement<'_, C>, k: &Case<C>, seed: u64) -> EncElgProof<C> {
-    let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b };
+    let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b, prover_secret_key: Some(&fixture().prover) };
     EncElgProof::prove(t, st, &wit, &mut rng(seed)).unwrap()
 }
 
@@ -59,6 +61,7 @@ fn honest<C: Curve>() {
     let t = ctx(DOMAIN, 0, b"s1");
     let proof = prove(&t, &st, &k, 2);
     assert_eq!(proof.verify(&t, &st), Ok(()));
+    assert_eq!(proof.verify_with_key(&t, &st, Some(&fixture().verifier)), Ok(()));
     let decoded = EncElgProof::<C>::from_bytes(&proof.to_bytes()).unwrap();
     assert_eq!(decoded, proof);
     assert_eq!(decoded.verify(&t, &st), Ok(()));
@@ -66,6 +69,12 @@ fn honest<C: Curve>() {
     let k = case::<C>(3, -honest_x::<C>(3));
     let st = statement(&k);
     assert_eq!(prove(&t, &st, &k, 4).verify(&t, &st), Ok(()));
+    // Without the prover's key (public-key path), and with a key of another modulus (ignored).
+    let f = fixture();
+    for key in [None, Some(&f.verifier)] {
+        let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b, prover_secret_key: key };
+        assert_eq!(EncElgProof::prove(&t, &st, &wit, &mut rng(5)).unwrap().verify(&t, &st), Ok(()));
+    }
 }
 
 #[test]
@@ -81,7 +90,7 @@ fn honest_proofs_verify_p256() {
 #[test]
 fn witness_debug_is_redacted() {
     let k = case::<Secp256k1>(5, honest_x::<Secp256k1>(5));
-    let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b };
+    let wit = EncElgWitness { x: &k.x, rho: &k.rho, b: &k.b, prover_secret_key: Some(&fixture().prover) };
     let s = format!("{wit:?}");
     assert!(s.contains("redacted"));
     assert!(!s.contains(&k.x.to_string_radix(16)));
@@ -131,7 +140,10 @@ fn each_check_rejects_with_its_own_error() {
     let tamper = |g: &dyn Fn(&mut EncElgProof<C>)| {
         let mut p = proof.clone();
         g(&mut p);
-        p.verify(&t, &st)
+        let plain = p.verify(&t, &st);
+        // The verifier's CRT path (its own key of N̂) gives the same answer.
+        assert_eq!(p.verify_with_key(&t, &st, Some(&fixture().verifier)), plain);
+        plain
     };
     // (V2)–(V5) memberships.
     assert_eq!(tamper(&|p| p.s = non_unit(p1)), Err(EncElgError::SNotUnit));
@@ -157,7 +169,7 @@ fn each_check_rejects_with_its_own_error() {
     assert_eq!(prove(&t, &st_b, &k, 13).verify(&t, &st_b), Err(EncElgError::NonceEquation));
     // (V7) again, from the prover's side: a wrong nonce in the witness.
     let wrong_rho = Nonce::new(Integer::from(k.rho.expose_secret() + 1u32));
-    let wit = EncElgWitness { x: &k.x, rho: &wrong_rho, b: &k.b };
+    let wit = EncElgWitness { x: &k.x, rho: &wrong_rho, b: &k.b, prover_secret_key: Some(&fixture().prover) };
     let p = EncElgProof::prove(&t, &st, &wit, &mut rng(14)).unwrap();
     assert_eq!(p.verify(&t, &st), Err(EncElgError::PaillierEquation));
 }
@@ -210,4 +222,63 @@ fn sample_bytes() -> &'static Vec<u8> {
         let st = statement(&k);
         prove(&ctx(DOMAIN, 0, b"s"), &st, &k, 31).to_bytes()
     })
+}
+
+/// A signed integer from arbitrary bytes (the first byte's low bit is the sign).
+fn signed_from(bytes: &[u8]) -> Integer {
+    let x = Integer::from_digits(bytes.get(1..).unwrap_or(&[]), rug::integer::Order::Msf);
+    if bytes.first().is_some_and(|b| b & 1 == 1) {
+        -x
+    } else {
+        x
+    }
+}
+
+/// `x` with its magnitude cut to `bits` bits (sign kept).
+fn cut(x: Integer, bits: u32) -> Integer {
+    let neg = x.is_negative();
+    let m = Integer::from(x.abs_ref()).keep_bits(bits);
+    if neg {
+        -m
+    } else {
+        m
+    }
+}
+
+fn mutation_base() -> &'static (Case<Secp256k1>, EncElgProof<Secp256k1>) {
+    static B: std::sync::OnceLock<(Case<Secp256k1>, EncElgProof<Secp256k1>)> = std::sync::OnceLock::new();
+    B.get_or_init(|| {
+        let k = case::<Secp256k1>(40, honest_x::<Secp256k1>(40));
+        let p = prove(&ctx(DOMAIN, 0, b"m"), &statement(&k), &k, 41);
+        (k, p)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Any value in any integer field (cut to a plausible size): no panic, and the CRT
+    /// verifier (own key of N̂) agrees with the plain one.
+    #[test]
+    fn verifier_paths_agree_on_mutated_proofs(field in 0usize..6, bytes in proptest::collection::vec(any::<u8>(), 0..1100)) {
+        let f = fixture();
+        let (k, proof) = mutation_base();
+        let st = statement(k);
+        let t = ctx(DOMAIN, 0, b"m");
+        let ek = f.prover.encryption_key();
+        let nh = f.rp.modulus();
+        let v = signed_from(&bytes);
+        let abs_mod = |m: &Integer| Integer::from(v.abs_ref()) % m;
+        let mut p = proof.clone();
+        match field {
+            0 => p.s = abs_mod(nh),
+            1 => p.d = abs_mod(ek.modulus_squared()),
+            2 => p.t = abs_mod(nh),
+            3 => p.z1 = cut(v, ELL + EPSILON),
+            4 => p.z2 = abs_mod(ek.modulus()),
+            _ => p.z3 = v,
+        }
+        let plain = p.verify(&t, &st);
+        prop_assert_eq!(p.verify_with_key(&t, &st, Some(&f.verifier)), plain);
+    }
 }

@@ -61,12 +61,11 @@ pub(crate) fn start<C: ThresholdCurve>(
     // 1.1 k_i, γ_i ← F_q; K_i = enc_i(k_i; ρ_i), G_i = enc_i(γ_i; ν_i).
     let k = SecretScalar::<C>::random(rng);
     let gamma = SecretScalar::<C>::random(rng);
-    let rho = own.ek.sample_nonce(rng).map_err(bug)?;
-    let nu = own.ek.sample_nonce(rng).map_err(bug)?;
     let k_int = SecretInt::new(scalar_to_integer::<C>(k.expose_secret()));
     let gamma_int = SecretInt::new(scalar_to_integer::<C>(gamma.expose_secret()));
-    let big_k = dk.encrypt_with_nonce(k_int.expose(), &rho).map_err(bug)?;
-    let big_g = dk.encrypt_with_nonce(gamma_int.expose(), &nu).map_err(bug)?;
+    // Fresh nonces ρ_i, ν_i uniform in Z*_{N_i}, through our key's fixed-base tables.
+    let (big_k, rho) = dk.encrypt(rng, k_int.expose()).map_err(bug)?;
+    let (big_g, nu) = dk.encrypt(rng, gamma_int.expose()).map_err(bug)?;
     // 1.2 ElGamal key Y_i = y_i·G and commitments A_i, B_i.
     let y = SecretScalar::<C>::random(rng);
     let a = SecretScalar::<C>::random(rng);
@@ -81,11 +80,21 @@ pub(crate) fn start<C: ThresholdCurve>(
         let rp = &ctx.aux.party(j).ok_or(SignError::Bug("no aux entry"))?.rp;
         let t = ctx.transcript(enc_elg::DOMAIN, 1, ctx.me);
         let st_k = EncElgStatement::<C> { key: &own.ek, rp, ciphertext: &mine.k, a: big_y, b: big_a.0, x: big_a.1 };
-        let psi_k =
-            EncElgProof::prove(&t, &st_k, &EncElgWitness { x: k_int.expose(), rho: &rho, b: &a }, rng).map_err(bug)?;
+        let psi_k = EncElgProof::prove(
+            &t,
+            &st_k,
+            &EncElgWitness { x: k_int.expose(), rho: &rho, b: &a, prover_secret_key: Some(dk) },
+            rng,
+        )
+        .map_err(bug)?;
         let st_g = EncElgStatement::<C> { key: &own.ek, rp, ciphertext: &mine.g, a: big_y, b: big_b.0, x: big_b.1 };
-        let psi_g = EncElgProof::prove(&t, &st_g, &EncElgWitness { x: gamma_int.expose(), rho: &nu, b: &b }, rng)
-            .map_err(bug)?;
+        let psi_g = EncElgProof::prove(
+            &t,
+            &st_g,
+            &EncElgWitness { x: gamma_int.expose(), rho: &nu, b: &b, prover_secret_key: Some(dk) },
+            rng,
+        )
+        .map_err(bug)?;
         direct.push((j, Round1Direct { psi_k, psi_g }.to_bytes()));
     }
     // 1.4 Broadcast.
@@ -120,10 +129,12 @@ fn check<C: ThresholdCurve>(
     let t = ctx.transcript(enc_elg::DOMAIN, 1, j);
     let st_k =
         EncElgStatement::<C> { key: &theirs.ek, rp: &mine.rp, ciphertext: &big_k, a: msg.y, b: msg.a.0, x: msg.a.1 };
-    proofs.psi_k.verify(&t, &st_k).map_err(|_| invalid(d, Fault::InvalidProof))?;
+    // Our own decryption key (N̂ = our N) checks the ring-Pedersen equation by CRT.
+    let dk = Some(ctx.aux.decryption_key());
+    proofs.psi_k.verify_with_key(&t, &st_k, dk).map_err(|_| invalid(d, Fault::InvalidProof))?;
     let st_g =
         EncElgStatement::<C> { key: &theirs.ek, rp: &mine.rp, ciphertext: &big_g, a: msg.y, b: msg.b.0, x: msg.b.1 };
-    proofs.psi_g.verify(&t, &st_g).map_err(|_| invalid(d, Fault::InvalidProof))?;
+    proofs.psi_g.verify_with_key(&t, &st_g, dk).map_err(|_| invalid(d, Fault::InvalidProof))?;
     Ok(Commitments { k: big_k, g: big_g, y: msg.y, a: msg.a, b: msg.b })
 }
 

@@ -106,11 +106,10 @@ pub(crate) fn start<C: ThresholdCurve>(
          -> Result<_, ProtocolError> {
             let neg_beta = SecretInt::new(Integer::from(-beta));
             let s: Nonce = theirs.ek.sample_nonce(rng).map_err(bug)?;
-            let r: Nonce = own.ek.sample_nonce(rng).map_err(bug)?;
             let scaled = theirs.ek.scalar_mul(k_j, secret).map_err(bug)?;
             let masked = theirs.ek.encrypt_with_nonce(neg_beta.expose(), &s).map_err(bug)?;
             let d: Ciphertext = theirs.ek.add(&scaled, &masked).map_err(bug)?;
-            let f: Ciphertext = dk.encrypt_with_nonce(neg_beta.expose(), &r).map_err(bug)?;
+            let (f, r): (Ciphertext, Nonce) = dk.encrypt(rng, neg_beta.expose()).map_err(bug)?;
             let st = AffGStatement::<C> {
                 verifier_key: &theirs.ek,
                 prover_key: &own.ek,
@@ -120,9 +119,13 @@ pub(crate) fn start<C: ThresholdCurve>(
                 y: &f,
                 x: public,
             };
-            let proof =
-                AffGProof::prove(&t, &st, &AffGWitness { x: secret, y: neg_beta.expose(), rho: &s, rho_y: &r }, rng)
-                    .map_err(bug)?;
+            let proof = AffGProof::prove(
+                &t,
+                &st,
+                &AffGWitness { x: secret, y: neg_beta.expose(), rho: &s, rho_y: &r, prover_secret_key: Some(dk) },
+                rng,
+            )
+            .map_err(bug)?;
             Ok((d, f, proof, s, r))
         };
         let beta = random_signed(rng, ELL_PRIME);
@@ -192,7 +195,8 @@ fn check<C: ThresholdCurve>(
             y: ff,
             x,
         };
-        proof.verify(&t, &st).map_err(|_| blame(dm, Fault::InvalidProof))?;
+        // Our own decryption key (N̂ = our N) checks the ring-Pedersen equations by CRT.
+        proof.verify_with_key(&t, &st, Some(ctx.aux.decryption_key())).map_err(|_| blame(dm, Fault::InvalidProof))?;
     }
     Ok(Checked { gamma: msg.gamma, d, d_hat, f, f_hat, received: dm.clone() })
 }

@@ -277,7 +277,8 @@ impl Round3 {
             t.append_bytes("rho", &self.rho);
             match AuxFac::from_bytes(&d.payload) {
                 Err(_) => culprits.push(Culprit::with_message(j, R3.id, Fault::Malformed, d.statement.clone())),
-                Ok(f) if f.phi.verify(&t, n_j, own_rp).is_err() => {
+                // Our own key (N̂ = our N) checks the equations by CRT.
+                Ok(f) if f.phi.verify_with_key(&t, n_j, own_rp, Some(&self.dk)).is_err() => {
                     culprits.push(Culprit::with_message(j, R3.id, Fault::InvalidProof, d.statement.clone()))
                 }
                 Ok(_) => {}
