@@ -1,5 +1,6 @@
 //! `conclave`: the command-line entry point.
 
+mod client_cmd;
 mod demo;
 mod node_cmd;
 
@@ -23,6 +24,19 @@ enum Command {
     Node(node_cmd::NodeArgs),
     /// Create a new node's identity key, TLS certificate, master key and configuration.
     InitNode(node_cmd::InitArgs),
+    /// Keys on a node (through its API): create, list, show, presignatures.
+    #[command(subcommand)]
+    Keys(client_cmd::KeysCommand),
+    /// Sign with a key (through a node's API).
+    Sign(client_cmd::SignArgs),
+    /// Refresh a key's shares: same parties, same public key, fresh shares.
+    Refresh(client_cmd::RefreshArgs),
+    /// Move a key to another group and threshold (same public key).
+    Reshare(client_cmd::ReshareArgs),
+    /// Recent sessions on a node, or one session.
+    Sessions(client_cmd::SessionsArgs),
+    /// A node's audit log (through its API).
+    Audit(client_cmd::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +45,12 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Node(args) => node_cmd::run(&args),
         Command::InitNode(args) => node_cmd::init(&args),
+        Command::Keys(cmd) => client_cmd::keys(&cmd),
+        Command::Sign(args) => client_cmd::sign(&args),
+        Command::Refresh(args) => client_cmd::refresh(&args),
+        Command::Reshare(args) => client_cmd::reshare(&args),
+        Command::Sessions(args) => client_cmd::sessions(&args),
+        Command::Audit(args) => client_cmd::audit(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
