@@ -19,7 +19,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::io::BufReader;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +29,8 @@ use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -145,13 +145,7 @@ impl core::fmt::Debug for ClientOptions {
 impl ClientOptions {
     /// Options for `node` with no credentials, no trust and a 10-minute timeout.
     pub fn new(node: impl Into<String>) -> Self {
-        Self {
-            node: node.into(),
-            token: None,
-            trust: Trust::None,
-            identity: None,
-            timeout: Duration::from_secs(600),
-        }
+        Self { node: node.into(), token: None, trust: Trust::None, identity: None, timeout: Duration::from_secs(600) }
     }
 }
 
@@ -271,8 +265,7 @@ impl Client {
             _ => send(TokioIo::new(tcp), req).await?,
         };
         let status = response.status().as_u16();
-        let content_type =
-            response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
             .collect()
             .await
@@ -415,7 +408,7 @@ pub fn cert_sha256(der: &[u8]) -> [u8; 32] {
 
 /// Parses the certificates of a PEM text.
 pub fn pem_certs(pem: &str) -> Result<Vec<CertificateDer<'static>>, ClientError> {
-    let certs = rustls_pemfile::certs(&mut BufReader::new(pem.as_bytes()))
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| config_err(format!("certificate PEM: {e}")))?;
     if certs.is_empty() {
@@ -457,9 +450,8 @@ fn tls_config(trust: &Trust, identity: Option<&ClientIdentity>) -> Result<Arc<ru
     let mut cfg = match identity {
         Some(id) => {
             let certs = pem_certs(&id.cert_pem)?;
-            let key = rustls_pemfile::private_key(&mut BufReader::new(id.key_pem.as_bytes()))
-                .map_err(|e| config_err(format!("client key PEM: {e}")))?
-                .ok_or_else(|| config_err("no PRIVATE KEY block in the client key PEM"))?;
+            let key = PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes())
+                .map_err(|e| config_err(format!("client key PEM: {e}")))?;
             builder.with_client_auth_cert(certs, key).map_err(|e| config_err(format!("client certificate: {e}")))?
         }
         None => builder.with_no_client_auth(),

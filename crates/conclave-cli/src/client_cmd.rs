@@ -337,11 +337,7 @@ pub fn keys(cmd: &KeysCommand) -> Result<()> {
     match cmd {
         KeysCommand::Create(a) => {
             let scheme = Scheme::from_name(&a.scheme).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "unknown scheme `{}` (one of: {})",
-                    a.scheme,
-                    Scheme::ALL.map(Scheme::name).join(", ")
-                )
+                anyhow::anyhow!("unknown scheme `{}` (one of: {})", a.scheme, Scheme::ALL.map(Scheme::name).join(", "))
             })?;
             let c = client(&a.client)?;
             let req = CreateKeyRequest { scheme, threshold: a.threshold, parties: a.parties.clone() };
@@ -358,7 +354,9 @@ pub fn keys(cmd: &KeysCommand) -> Result<()> {
                 }
                 l.keys
                     .iter()
-                    .map(|k| format!("{}  {:<16} {} of {:?}  {}\n", k.key_id, k.scheme, k.threshold, k.parties, k.public_key))
+                    .map(|k| {
+                        format!("{}  {:<16} {} of {:?}  {}\n", k.key_id, k.scheme, k.threshold, k.parties, k.public_key)
+                    })
                     .collect()
             })
         }
@@ -370,7 +368,9 @@ pub fn keys(cmd: &KeysCommand) -> Result<()> {
         KeysCommand::Presignatures(a) => {
             let c = client(&a.client)?;
             let p = run("reading the pool", c.presignatures(&a.key_id)).map_err(|e| fail(a.client.json, e))?;
-            emit(a.client.json, &p, |p| format!("key {}: {} presignatures (pool size {})\n", p.key_id, p.count, p.target))
+            emit(a.client.json, &p, |p| {
+                format!("key {}: {} presignatures (pool size {})\n", p.key_id, p.count, p.target)
+            })
         }
     }
 }
@@ -400,9 +400,10 @@ pub fn sign(a: &SignArgs) -> Result<()> {
         req.digest = Some(hex_arg("--digest-hex", d)?);
     }
     if key.scheme.is_ecdsa() && message.is_some() {
-        req.hash = Some(HashAlg::from_name(&a.hash).ok_or_else(|| {
-            anyhow::anyhow!("unknown hash `{}` (sha256, keccak256, double-sha256)", a.hash)
-        })?);
+        req.hash = Some(
+            HashAlg::from_name(&a.hash)
+                .ok_or_else(|| anyhow::anyhow!("unknown hash `{}` (sha256, keccak256, double-sha256)", a.hash))?,
+        );
     }
     req.message = message;
     req.path = a.path.clone().map(DerivationPath::Text);
@@ -458,7 +459,8 @@ pub fn audit(a: &AuditArgs) -> Result<()> {
         None => &a.list,
     };
     let c = client(&list.client)?;
-    let r = run("reading the audit log", c.audit(list.from, Some(list.limit))).map_err(|e| fail(list.client.json, e))?;
+    let r =
+        run("reading the audit log", c.audit(list.from, Some(list.limit))).map_err(|e| fail(list.client.json, e))?;
     emit(list.client.json, &r, |r| {
         let mut s: String = r
             .entries

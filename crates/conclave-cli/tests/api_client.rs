@@ -45,9 +45,12 @@ fn setup() -> Setup {
     let mut entries = Vec::new();
     for (i, port) in ports.iter().enumerate() {
         let mut cmd = conclave();
-        cmd.args(["init-node", "--index", &i.to_string(), "--dir"])
-            .arg(dir.path().join(format!("node{i}")))
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--address", &format!("127.0.0.1:{port}")]);
+        cmd.args(["init-node", "--index", &i.to_string(), "--dir"]).arg(dir.path().join(format!("node{i}"))).args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--address",
+            &format!("127.0.0.1:{port}"),
+        ]);
         if i == 0 {
             cmd.args(["--api-listen", &format!("127.0.0.1:{api_port}")]);
         }

@@ -220,7 +220,10 @@ async fn api_over_https() {
         .sign(&ed_id, &SignRequest { message: Some(Hex(message.clone())), ..SignRequest::default() })
         .await
         .unwrap();
-    assert_eq!((sig.scheme, sig.key_id.clone(), sig.public_key.clone()), (Scheme::Ed25519, ed.key_id.clone(), ed.public_key.clone()));
+    assert_eq!(
+        (sig.scheme, sig.key_id.clone(), sig.public_key.clone()),
+        (Scheme::Ed25519, ed.key_id.clone(), ed.public_key.clone())
+    );
     assert!(sig.signers.contains(&0) && sig.signers.len() >= 2);
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&ed.public_key.to_array().unwrap()).unwrap();
     vk.verify_strict(&message, &ed25519_dalek::Signature::from_slice(sig.signature.as_bytes()).unwrap())
@@ -246,7 +249,11 @@ async fn api_over_https() {
     );
     assert_code(test.sign(&"11".repeat(32), &SignRequest::default()).await, ErrorCode::NotFound);
     assert_code(
-        test.sign(&ed_id, &SignRequest { message: Some(Hex(vec![1])), signers: Some(vec![1, 2]), ..Default::default() }).await,
+        test.sign(
+            &ed_id,
+            &SignRequest { message: Some(Hex(vec![1])), signers: Some(vec![1, 2]), ..Default::default() },
+        )
+        .await,
         ErrorCode::InvalidRequest,
     );
 
@@ -297,12 +304,18 @@ async fn api_over_https() {
     assert_eq!(r.status, 400);
     let metrics = node0.client(None).metrics().await.unwrap();
     assert!(metrics.contains("conclave_sessions_total{kind=\"sign-schnorr\",outcome=\"succeeded\"} 2"), "{metrics}");
-    assert!(metrics.contains("conclave_api_requests_total{method=\"POST\",route=\"/v1/keys/{key_id}/sign\",status=\"200\"} 2"), "{metrics}");
+    assert!(
+        metrics
+            .contains("conclave_api_requests_total{method=\"POST\",route=\"/v1/keys/{key_id}/sign\",status=\"200\"} 2"),
+        "{metrics}"
+    );
 
     // A peer refuses: `lonely` may sign on node 0, but nodes 1 and 2 have no rule for it.
     let lonely = node0.client(Some(LONELY_TOKEN));
     let b = assert_code(
-        lonely.sign(&ed_id, &SignRequest { message: Some(Hex(vec![9])), signers: Some(vec![0, 1]), ..Default::default() }).await,
+        lonely
+            .sign(&ed_id, &SignRequest { message: Some(Hex(vec![9])), signers: Some(vec![0, 1]), ..Default::default() })
+            .await,
         ErrorCode::Refused,
     );
     assert_eq!(b.refused_by, Some(1), "{b}");
@@ -320,7 +333,8 @@ async fn api_over_https() {
     assert_eq!(new.public_key, ed.public_key);
     let new_id = new.key_id.to_string();
     cluster.wait_for_key(&conclave_keygen::KeyId(new.key_id.to_array().unwrap())).await;
-    let sig = test.sign(&new_id, &SignRequest { message: Some(Hex(message.clone())), ..Default::default() }).await.unwrap();
+    let sig =
+        test.sign(&new_id, &SignRequest { message: Some(Hex(message.clone())), ..Default::default() }).await.unwrap();
     vk_ed_verify(&ed.public_key, &message, sig.signature.as_bytes());
     assert_code(test.key(&ed_id).await, ErrorCode::NotFound);
 
@@ -375,7 +389,10 @@ async fn api_ecdsa_p256() {
     let id = key.key_id.to_string();
     let message = b"conclave api: ecdsa p-256".to_vec();
     let sig = test
-        .sign(&id, &SignRequest { message: Some(Hex(message.clone())), hash: Some(HashAlg::Sha256), ..Default::default() })
+        .sign(
+            &id,
+            &SignRequest { message: Some(Hex(message.clone())), hash: Some(HashAlg::Sha256), ..Default::default() },
+        )
         .await
         .unwrap();
     {
@@ -387,9 +404,16 @@ async fn api_ecdsa_p256() {
     assert_eq!(sig.digest.as_ref().unwrap().as_bytes(), &sha2::Sha256::digest(&message)[..]);
     openssl_check(tmp.path(), &key, &message, sig.der.as_ref().unwrap().as_bytes());
     // No hash → 400; a digest with a hash → 400.
-    assert_code(test.sign(&id, &SignRequest { message: Some(Hex(vec![1])), ..Default::default() }).await, ErrorCode::InvalidRequest);
     assert_code(
-        test.sign(&id, &SignRequest { digest: Some(Hex(vec![1; 32])), hash: Some(HashAlg::Sha256), ..Default::default() }).await,
+        test.sign(&id, &SignRequest { message: Some(Hex(vec![1])), ..Default::default() }).await,
+        ErrorCode::InvalidRequest,
+    );
+    assert_code(
+        test.sign(
+            &id,
+            &SignRequest { digest: Some(Hex(vec![1; 32])), hash: Some(HashAlg::Sha256), ..Default::default() },
+        )
+        .await,
         ErrorCode::InvalidRequest,
     );
     // A caller's digest under the child key m/0/1 (interactive).

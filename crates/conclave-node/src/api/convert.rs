@@ -19,7 +19,6 @@ pub(crate) fn scheme_from_wire(s: w::Scheme) -> Result<Scheme, ApiError> {
         w::Scheme::Ed25519 => Scheme::Ed25519,
         w::Scheme::FrostSecp256k1 => Scheme::FrostSecp256k1,
         w::Scheme::SchnorrBip340 => Scheme::SchnorrBip340,
-        #[allow(unreachable_patterns)] // the wire enum is non_exhaustive
         other => return Err(ApiError::invalid(format!("scheme {other} is not served by this node"))),
     })
 }
@@ -39,7 +38,6 @@ pub(crate) fn hash_from_wire(h: w::HashAlg) -> Result<HashName, ApiError> {
         w::HashAlg::Sha256 => HashName::Sha256,
         w::HashAlg::Keccak256 => HashName::Keccak256,
         w::HashAlg::DoubleSha256 => HashName::DoubleSha256,
-        #[allow(unreachable_patterns)] // the wire enum is non_exhaustive
         other => return Err(ApiError::invalid(format!("hash {} is not served by this node", other.name()))),
     })
 }

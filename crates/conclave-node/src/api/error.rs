@@ -96,7 +96,10 @@ mod tests {
     fn classes_map_to_codes_and_internal_details_stay_in() {
         let e = ApiError::from(NodeError::Aborted(vec![Culprit::new(PartyIndex(2), RoundId(3), Fault::InvalidProof)]));
         assert_eq!(e.0.code, ErrorCode::Aborted);
-        assert_eq!(e.0.culprits.as_ref().unwrap()[0], CulpritView { party: 2, round: Some(3), fault: "invalid-proof".into() });
+        assert_eq!(
+            e.0.culprits.as_ref().unwrap()[0],
+            CulpritView { party: 2, round: Some(3), fault: "invalid-proof".into() }
+        );
         let e = ApiError::from(NodeError::Refused { party: PartyIndex(1), reason: "policy".into() });
         assert_eq!((e.0.code, e.0.refused_by), (ErrorCode::Refused, Some(1)));
         let e = ApiError::from(NodeError::Store("disk /secret/path failed".into()));

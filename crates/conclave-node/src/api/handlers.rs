@@ -72,8 +72,8 @@ pub(super) async fn create_key(
     let parties = req.parties.as_deref().map(|p| convert::party_set("parties", p)).transpose()?;
     tracing::info!(client = %caller, %scheme, threshold = req.threshold, "API: key generation requested");
     let threshold = req.threshold;
-    let key = detached(&st.node, move |node| async move { node.keygen(&caller, scheme, threshold, parties).await })
-        .await?;
+    let key =
+        detached(&st.node, move |node| async move { node.keygen(&caller, scheme, threshold, parties).await }).await?;
     tracing::info!(key = %key.key_id, %scheme, "API: key generated");
     Ok(json_response(StatusCode::CREATED, &key_view(&key)))
 }
@@ -116,15 +116,14 @@ fn sign_data(key: &KeyInfo, req: &w::SignRequest) -> Result<(SignData, Vec<u32>)
                 let d = d.to_array::<32>().ok_or_else(|| ApiError::invalid("`digest` must be 32 bytes"))?;
                 SignData::Digest(d)
             }
-            _ => return Err(ApiError::invalid("an ECDSA key signs exactly one of `message` (with `hash`) or `digest`")),
+            _ => {
+                return Err(ApiError::invalid("an ECDSA key signs exactly one of `message` (with `hash`) or `digest`"))
+            }
         };
         Ok((data, path))
     } else {
         if req.digest.is_some() || req.hash.is_some() {
-            return Err(ApiError::invalid(format!(
-                "a {} key signs a `message` (no `hash`, no `digest`)",
-                key.scheme
-            )));
+            return Err(ApiError::invalid(format!("a {} key signs a `message` (no `hash`, no `digest`)", key.scheme)));
         }
         if !path.is_empty() {
             return Err(ApiError::invalid("derivation paths are for ECDSA keys"));
@@ -135,7 +134,9 @@ fn sign_data(key: &KeyInfo, req: &w::SignRequest) -> Result<(SignData, Vec<u32>)
             Some(t) => Some(
                 t.merkle_root
                     .as_ref()
-                    .map(|r| r.to_array::<32>().ok_or_else(|| ApiError::invalid("`taproot.merkle_root` must be 32 bytes")))
+                    .map(|r| {
+                        r.to_array::<32>().ok_or_else(|| ApiError::invalid("`taproot.merkle_root` must be 32 bytes"))
+                    })
                     .transpose()?,
             ),
         };
@@ -154,8 +155,8 @@ pub(super) async fn sign(
     let signers = req.signers.as_deref().map(|s| convert::party_set("signers", s)).transpose()?;
     tracing::info!(client = %caller, key = %key.key_id, scheme = %key.scheme, "API: signature requested");
     let key_id = key.key_id;
-    let sig = detached(&st.node, move |node| async move { node.sign(&caller, &key_id, data, &path, signers).await })
-        .await?;
+    let sig =
+        detached(&st.node, move |node| async move { node.sign(&caller, &key_id, data, &path, signers).await }).await?;
     tracing::info!(key = %key_id, signers = ?sig.signers.to_u16s(), "API: signature released");
     ok(&signature_view(&sig))
 }
@@ -169,8 +170,7 @@ pub(super) async fn refresh(
     let key = known_key(&st.node, &path_value(key_id)?)?;
     tracing::info!(client = %caller, key = %key.key_id, with_aux = req.with_aux, "API: refresh requested");
     let key_id = key.key_id;
-    let new =
-        detached(&st.node, move |node| async move { node.refresh(&caller, &key_id, req.with_aux).await }).await?;
+    let new = detached(&st.node, move |node| async move { node.refresh(&caller, &key_id, req.with_aux).await }).await?;
     tracing::info!(old_key = %key_id, key = %new.key_id, "API: key refreshed");
     ok(&w::ReshareView { old_key_id: w::Hex::from(key_id.0), key: Some(key_view(&new)) })
 }
@@ -190,10 +190,12 @@ pub(super) async fn reshare(
     );
     let key_id = key.key_id;
     let t = req.new_threshold;
-    let new = detached(&st.node, move |node| async move {
-        node.reshare(&caller, &key_id, new_parties, t, old_signers).await
-    })
-    .await?;
+    let new =
+        detached(
+            &st.node,
+            move |node| async move { node.reshare(&caller, &key_id, new_parties, t, old_signers).await },
+        )
+        .await?;
     tracing::info!(old_key = %key_id, key = ?new.as_ref().map(|k| k.key_id), "API: key reshared");
     ok(&w::ReshareView { old_key_id: w::Hex::from(key_id.0), key: new.as_ref().map(key_view) })
 }
@@ -210,7 +212,10 @@ pub(super) async fn presignatures(
     ok(&w::PresignaturePool { key_id: w::Hex::from(key.key_id.0), count, target })
 }
 
-pub(super) async fn list_sessions(State(st): State<AppState>, Extension(Client(caller)): Extension<Client>) -> ApiResult {
+pub(super) async fn list_sessions(
+    State(st): State<AppState>,
+    Extension(Client(caller)): Extension<Client>,
+) -> ApiResult {
     st.node.check_read(&caller)?;
     ok(&w::SessionList { sessions: st.node.sessions().iter().map(session_view).collect() })
 }

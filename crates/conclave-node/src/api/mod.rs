@@ -310,12 +310,10 @@ async fn authenticate(State(st): State<AppState>, mut req: Request, next: Next) 
         }
         (Some(a), _) => a,
         (None, Some(b)) => b,
-        (None, None) => {
-            return ApiError::unauthenticated(
-                "no credentials: send `Authorization: Bearer <token>` or a client certificate listed in the node's policy",
-            )
-            .into_response()
-        }
+        (None, None) => return ApiError::unauthenticated(
+            "no credentials: send `Authorization: Bearer <token>` or a client certificate listed in the node's policy",
+        )
+        .into_response(),
     };
     req.extensions_mut().insert(Client(caller.clone()));
     let mut res = next.run(req).await;

@@ -6,12 +6,12 @@
 //! the handshake, by its SHA-256 in the node's policy (`Node::authenticate_cert`). No CA, no
 //! chain, no names: like the peer links, the pin is the trust decision.
 
-use std::io::BufReader;
 use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
@@ -31,9 +31,7 @@ pub(crate) fn server_config(identity: &TlsIdentity) -> Result<Arc<rustls::Server
     let provider = provider();
     let cert = CertificateDer::from(identity.cert_der().to_vec());
     let key_pem = identity.key_pem();
-    let key = rustls_pemfile::private_key(&mut BufReader::new(key_pem.as_bytes()))
-        .map_err(tls_err)?
-        .ok_or_else(|| tls_err("the node's TLS key does not parse"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(tls_err)?;
     let verifier = Arc::new(OptionalClientCert { provider: provider.clone() });
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
