@@ -204,7 +204,8 @@ pub struct Taproot {
 
 /// `POST /v1/keys/{key_id}/sign`.
 ///
-/// * ECDSA keys: `message` with `hash` (the nodes hash it; a pooled presignature may be used),
+/// * ECDSA keys: `message` with `hash` (default `sha256`; the nodes hash it; a pooled
+///   presignature may be used),
 ///   or `digest` (32 bytes; always interactive: the presignature is made after the digest is
 ///   fixed). `path` derives a non-hardened child key.
 /// * Schnorr keys (`ed25519`, `frost-secp256k1`, `schnorr-bip340`): `message`; `taproot` for
@@ -215,7 +216,7 @@ pub struct SignRequest {
     /// The message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Hex>,
-    /// ECDSA with `message`: the hash.
+    /// ECDSA with `message`: the hash (default `sha256`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<HashAlg>,
     /// ECDSA: a 32-byte digest instead of a message.

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use conclave_api::client::ClientIdentity;
 use conclave_api::{
     Client, ClientError, ClientOptions, CreateKeyRequest, DerivationPath, HashAlg, Hex, KeyView, RefreshRequest,
@@ -106,9 +106,9 @@ pub struct SignArgs {
     pub key: String,
     #[command(flatten)]
     pub input: SignInput,
-    /// ECDSA messages: sha256, keccak256 or double-sha256 (alias sha256d).
-    #[arg(long, default_value = "sha256")]
-    pub hash: String,
+    /// ECDSA messages: sha256 (the node's default), keccak256 or double-sha256 (alias sha256d).
+    #[arg(long)]
+    pub hash: Option<String>,
     /// ECDSA: a non-hardened derivation path, e.g. `m/0/1`.
     #[arg(long)]
     pub path: Option<String>,
@@ -380,10 +380,11 @@ fn hex_arg(name: &str, s: &str) -> Result<Hex> {
 }
 
 pub fn sign(a: &SignArgs) -> Result<()> {
+    // No prior look-up of the key: a client may be allowed to sign without being allowed to
+    // read; the node checks that the data fits the key's scheme.
     let c = client(&a.client)?;
-    let key = run("reading the key", c.key(&a.key)).map_err(|e| fail(a.client.json, e))?;
     let mut req = SignRequest { signers: a.signers.clone(), ..SignRequest::default() };
-    let message = match (&a.input.message_hex, &a.input.message_file) {
+    req.message = match (&a.input.message_hex, &a.input.message_file) {
         (Some(h), _) => Some(hex_arg("--message-hex", h)?),
         (None, Some(p)) if p.as_os_str() == "-" => {
             let mut b = Vec::new();
@@ -393,19 +394,15 @@ pub fn sign(a: &SignArgs) -> Result<()> {
         (None, Some(p)) => Some(Hex(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?)),
         (None, None) => None,
     };
-    if let Some(d) = &a.input.digest_hex {
-        if !key.scheme.is_ecdsa() {
-            bail!("--digest-hex is for ECDSA keys; a {} key signs a message", key.scheme);
-        }
-        req.digest = Some(hex_arg("--digest-hex", d)?);
-    }
-    if key.scheme.is_ecdsa() && message.is_some() {
-        req.hash = Some(
-            HashAlg::from_name(&a.hash)
-                .ok_or_else(|| anyhow::anyhow!("unknown hash `{}` (sha256, keccak256, double-sha256)", a.hash))?,
-        );
-    }
-    req.message = message;
+    req.digest = a.input.digest_hex.as_deref().map(|d| hex_arg("--digest-hex", d)).transpose()?;
+    req.hash = a
+        .hash
+        .as_deref()
+        .map(|h| {
+            HashAlg::from_name(h)
+                .ok_or_else(|| anyhow::anyhow!("unknown hash `{h}` (sha256, keccak256, double-sha256)"))
+        })
+        .transpose()?;
     req.path = a.path.clone().map(DerivationPath::Text);
     if a.taproot {
         let merkle_root = a.merkle_root.as_deref().map(|m| hex_arg("--merkle-root", m)).transpose()?;

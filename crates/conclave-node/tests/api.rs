@@ -283,6 +283,13 @@ async fn api_over_https() {
     vk.verify_raw(&msg32, &k256::schnorr::Signature::try_from(sig.signature.as_bytes()).unwrap())
         .expect("k256 BIP-340 verifies");
 
+    // `reader` may not sign.
+    let b = assert_code(
+        reader.sign(&ed_id, &SignRequest { message: Some(Hex(vec![1])), ..Default::default() }).await,
+        ErrorCode::Forbidden,
+    );
+    assert!(b.message.contains("reader") && b.message.contains("sign"), "{b}");
+
     // Keys, pool, sessions, audit, metrics.
     let keys = reader.keys().await.unwrap().keys;
     assert_eq!(keys.len(), 2);
@@ -391,7 +398,7 @@ async fn api_ecdsa_p256() {
     let sig = test
         .sign(
             &id,
-            &SignRequest { message: Some(Hex(message.clone())), hash: Some(HashAlg::Sha256), ..Default::default() },
+            &SignRequest { message: Some(Hex(message.clone())), ..Default::default() }, /* hash: sha256 by default */
         )
         .await
         .unwrap();
@@ -403,11 +410,7 @@ async fn api_ecdsa_p256() {
     }
     assert_eq!(sig.digest.as_ref().unwrap().as_bytes(), &sha2::Sha256::digest(&message)[..]);
     openssl_check(tmp.path(), &key, &message, sig.der.as_ref().unwrap().as_bytes());
-    // No hash → 400; a digest with a hash → 400.
-    assert_code(
-        test.sign(&id, &SignRequest { message: Some(Hex(vec![1])), ..Default::default() }).await,
-        ErrorCode::InvalidRequest,
-    );
+    // A digest with a hash → 400.
     assert_code(
         test.sign(
             &id,

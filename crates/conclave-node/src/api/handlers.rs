@@ -104,9 +104,7 @@ fn sign_data(key: &KeyInfo, req: &w::SignRequest) -> Result<(SignData, Vec<u32>)
         }
         let data = match (&req.message, &req.digest) {
             (Some(m), None) => {
-                let hash = req.hash.ok_or_else(|| {
-                    ApiError::invalid("an ECDSA message needs `hash` (sha256, keccak256 or double-sha256)")
-                })?;
+                let hash = req.hash.unwrap_or(w::HashAlg::Sha256);
                 SignData::Message { hash: convert::hash_from_wire(hash)?, message: m.0.clone() }
             }
             (None, Some(d)) => {

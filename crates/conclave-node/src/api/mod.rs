@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -67,7 +67,7 @@ struct ConnInfo {
 #[derive(Debug, Default)]
 struct ApiMetrics {
     /// (method, route, status) → count.
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    requests: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
 }
 
 #[derive(Clone, Debug)]
@@ -76,7 +76,7 @@ struct AppState {
     metrics: Arc<ApiMetrics>,
 }
 
-/// The running API server.
+/// The running API server. Dropping it stops the server too (without waiting).
 #[derive(Debug)]
 pub struct ApiHandle {
     addr: SocketAddr,
@@ -324,7 +324,17 @@ async fn authenticate(State(st): State<AppState>, mut req: Request, next: Next) 
 /// Logs every request (method, route, status, client, duration; never bodies) and counts it.
 async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().clone();
+    // Bounded label values: a client may send any method or path.
+    let method = match *req.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
     let route = req.extensions().get::<MatchedPath>().map_or("(unmatched)", |m| m.as_str()).to_owned();
     let peer = req.extensions().get::<ConnInfo>().map(|c| c.peer);
     let res = next.run(req).await;
@@ -337,7 +347,7 @@ async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Respon
         tracing::info!(%method, %route, status, %client, ms, ?peer, "API request");
     }
     if let Ok(mut m) = st.metrics.requests.lock() {
-        *m.entry((method.to_string(), route, status)).or_default() += 1;
+        *m.entry((method, route, status)).or_default() += 1;
     }
     res
 }

@@ -139,7 +139,7 @@ fn build() -> Value {
             "description": "ECDSA: `message` with `hash`, or `digest` (interactive); `path` for a non-hardened child key. Schnorr: `message`; `taproot` for schnorr-bip340.",
             "properties": {
                 "message": {"$ref": "#/components/schemas/Hex"},
-                "hash": {"type": "string", "enum": ["sha256", "keccak256", "double-sha256", "sha256d"]},
+                "hash": {"type": "string", "enum": ["sha256", "keccak256", "double-sha256", "sha256d"], "default": "sha256", "description": "ECDSA messages only."},
                 "digest": {"$ref": "#/components/schemas/Hex32"},
                 "taproot": {"type": "object", "additionalProperties": false, "properties": {"merkle_root": {"$ref": "#/components/schemas/Hex32"}}},
                 "path": {"oneOf": [
