@@ -14,7 +14,7 @@ use std::process::Command;
 
 use conclave_api::{
     Client, ClientError, ClientOptions, CreateKeyRequest, DerivationPath, ErrorCode, HashAlg, Hex, KeyView,
-    RefreshRequest, Scheme, SessionStateName, SignRequest, Taproot, Trust,
+    RefreshRequest, ReshareRequest, Scheme, SessionStateName, SignRequest, Taproot, Trust,
 };
 use hyper::Method;
 use sha2::Digest;
@@ -344,6 +344,34 @@ async fn api_over_https() {
         test.sign(&new_id, &SignRequest { message: Some(Hex(message.clone())), ..Default::default() }).await.unwrap();
     vk_ed_verify(&ed.public_key, &message, sig.signature.as_bytes());
     assert_code(test.key(&ed_id).await, ErrorCode::NotFound);
+
+    // Reshare the BIP-340 key to 3-of-3: same public key, new key id, the old one retired.
+    let bip_id = bip.key_id.to_string();
+    let reshared = test
+        .reshare(&bip_id, &ReshareRequest { new_parties: vec![0, 1, 2], new_threshold: 3, old_signers: None })
+        .await
+        .unwrap();
+    let new_bip = reshared.key.unwrap();
+    assert_eq!((new_bip.threshold, &new_bip.public_key), (3, &bip.public_key));
+    assert_ne!(new_bip.key_id, bip.key_id);
+    cluster.wait_for_key(&conclave_keygen::KeyId(new_bip.key_id.to_array().unwrap())).await;
+    let sig = test
+        .sign(&new_bip.key_id.to_string(), &SignRequest { message: Some(Hex(msg32.to_vec())), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(sig.signers, vec![0, 1, 2]);
+    k256::schnorr::VerifyingKey::from_bytes(new_bip.x_only.as_ref().unwrap().as_bytes())
+        .unwrap()
+        .verify_raw(&msg32, &k256::schnorr::Signature::try_from(sig.signature.as_bytes()).unwrap())
+        .expect("k256 BIP-340 verifies after the reshare");
+    assert_code(
+        test.reshare(
+            &new_bip.key_id.to_string(),
+            &ReshareRequest { new_parties: vec![], new_threshold: 1, old_signers: None },
+        )
+        .await,
+        ErrorCode::InvalidRequest,
+    );
 
     // The OpenAPI document describes every route the router serves, and each of those routes
     // is really served (a request reaches a handler: no 404 "no such route", no 405).
