@@ -1,5 +1,6 @@
 //! `conclave`: the command-line entry point.
 
+mod client_cmd;
 mod demo;
 mod node_cmd;
 
@@ -21,19 +22,23 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run a node of a cluster (peer transport, session manager, encrypted store).
     Node(node_cmd::NodeArgs),
-    /// Audit-log tools.
-    #[command(subcommand)]
-    Audit(AuditCommand),
     /// Create a whole local cluster: every node's files and one client credential.
     Init(node_cmd::InitClusterArgs),
     /// Create a new node's identity key, TLS certificate, master key and configuration.
     InitNode(node_cmd::InitArgs),
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Verify a node's audit log (hash chain, signatures, end of log against the store).
-    Verify(node_cmd::AuditVerifyArgs),
+    /// Keys on a node (through its API): create, list, show, presignatures.
+    #[command(subcommand)]
+    Keys(client_cmd::KeysCommand),
+    /// Sign with a key (through a node's API).
+    Sign(client_cmd::SignArgs),
+    /// Refresh a key's shares: same parties, same public key, fresh shares.
+    Refresh(client_cmd::RefreshArgs),
+    /// Move a key to another group and threshold (same public key).
+    Reshare(client_cmd::ReshareArgs),
+    /// Recent sessions on a node, or one session.
+    Sessions(client_cmd::SessionsArgs),
+    /// A node's audit log: list it through the API, or `verify` it offline.
+    Audit(client_cmd::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,7 +48,12 @@ fn main() -> ExitCode {
         Command::Node(args) => node_cmd::run(&args),
         Command::InitNode(args) => node_cmd::init(&args),
         Command::Init(args) => node_cmd::init_cluster(&args).map(|_| ()),
-        Command::Audit(AuditCommand::Verify(args)) => node_cmd::audit_verify(&args),
+        Command::Keys(cmd) => client_cmd::keys(&cmd),
+        Command::Sign(args) => client_cmd::sign(&args),
+        Command::Refresh(args) => client_cmd::refresh(&args),
+        Command::Reshare(args) => client_cmd::reshare(&args),
+        Command::Sessions(args) => client_cmd::sessions(&args),
+        Command::Audit(args) => client_cmd::audit(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! `conclave node` (run a node) and `conclave init-node` (create a node's identity files).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use conclave_node::transport::TlsIdentity;
@@ -31,6 +32,10 @@ pub struct InitArgs {
     /// The address other nodes reach it at (host:port).
     #[arg(long)]
     pub address: String,
+    /// Also serve the client API (HTTPS with the node's certificate) on this address, e.g.
+    /// `127.0.0.1:8100`; clients need a `[policy]` file that lists them (docs/api.md).
+    #[arg(long)]
+    pub api_listen: Option<String>,
     /// Where to write the store's master key (keep it away from the data directory, e.g. on
     /// another volume or in a secret manager; default: DIR/secrets/master.key).
     #[arg(long)]
@@ -89,11 +94,53 @@ pub fn run(args: &NodeArgs) -> Result<()> {
     let config = NodeConfig::load(&args.config).with_context(|| format!("configuration {}", args.config.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
     let result = runtime.block_on(async {
-        let node = Node::start(config).await?;
+        // Node::start consumes the configuration: keep what the API needs first.
+        let api_config = config.api.clone();
+        let tls = config.tls.clone();
+        let node = Arc::new(Node::start(config).await?);
         eprintln!("conclave node {} listening on {}; Ctrl-C stops it", node.me(), node.local_addr());
+        let api = match api_config {
+            Some(cfg) => {
+                let https = cfg.tls;
+                let pin = hex::encode(tls.fingerprint());
+                let handle = conclave_node::api::serve(node.clone(), cfg, Some(tls)).await?;
+                if https {
+                    eprintln!(
+                        "client API on https://{} (certificate SHA-256 {pin}: clients pass it as --pin-sha256)",
+                        handle.local_addr()
+                    );
+                } else {
+                    eprintln!("client API on http://{} (plain HTTP, loopback only)", handle.local_addr());
+                }
+                Some(handle)
+            }
+            None => None,
+        };
         wait_for_signal().await;
         eprintln!("stopping");
-        node.shutdown().await;
+        if let Some(api) = api {
+            api.shutdown().await;
+        }
+        // Operations started through the API run in their own tasks; give them a moment to let
+        // go of the node, then stop it cleanly (or exit: everything committed is in the store).
+        let mut node = node;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match Arc::try_unwrap(node) {
+                Ok(n) => {
+                    n.shutdown().await;
+                    break;
+                }
+                Err(n) if std::time::Instant::now() < deadline => {
+                    node = n;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(_) => {
+                    eprintln!("operations still running after 10 s; exiting without waiting for them");
+                    break;
+                }
+            }
+        }
         Ok(())
     });
     // A safe-prime search may still run on the blocking pool: it holds nothing that needs
@@ -159,9 +206,16 @@ pub fn init(args: &InitArgs) -> Result<()> {
         hex::encode(tls.fingerprint())
     );
     let master_abs = std::path::absolute(&master_path).unwrap_or(master_path.clone());
+    let api = match &args.api_listen {
+        Some(a) => format!(
+            "[api]\nlisten = \"{a}\"\n\n# Which client may do what: see docs/api.md and crates/conclave-node/src/policy.rs.\n\
+             # [policy]\n# file = \"policy.toml\"\n\n"
+        ),
+        None => String::new(),
+    };
     let config = format!(
         "[node]\nindex = {}\nlisten = \"{}\"\ndata_dir = \"data\"\nidentity_key = \"identity.key\"\ntls_cert = \"tls.crt\"\n\
-         tls_key = \"tls.key\"\n\n[master_key]\nfile = \"{}\"\n\n# Paste here the [[parties]] entry of every node, this one included:\n\n{entry}",
+         tls_key = \"tls.key\"\n\n[master_key]\nfile = \"{}\"\n\n{api}# Paste here the [[parties]] entry of every node, this one included:\n\n{entry}",
         args.index,
         args.listen,
         master_abs.display()

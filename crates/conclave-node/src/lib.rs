@@ -5,6 +5,7 @@
 //! A node library with a thin binary entry (`conclave node --config node.toml`). See
 //! `docs/node.md` for the session flow, and [`config`] for the configuration file.
 
+pub mod api;
 pub mod audit;
 pub mod config;
 pub mod error;

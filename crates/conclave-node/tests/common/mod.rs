@@ -206,3 +206,93 @@ pub fn verify_externally(sig: &SignatureOutput, message: &[u8]) {
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// Node 0 of a cluster started by [`start_with_api`], serving the client API.
+pub struct ApiNode {
+    pub node: std::sync::Arc<Node>,
+    pub api: conclave_node::api::ApiHandle,
+    /// `https://127.0.0.1:port`.
+    pub url: String,
+    /// SHA-256 of node 0's certificate (what clients pin).
+    pub pin: [u8; 32],
+}
+
+impl ApiNode {
+    /// A client of the API with `token` (or none), pinning the node's certificate.
+    pub fn client(&self, token: Option<&str>) -> conclave_api::Client {
+        conclave_api::Client::new(conclave_api::ClientOptions {
+            token: token.map(str::to_owned),
+            trust: conclave_api::Trust::PinSha256(self.pin),
+            ..conclave_api::ClientOptions::new(self.url.clone())
+        })
+        .unwrap()
+    }
+
+    /// Stops the API, then the node.
+    pub async fn shutdown(self) {
+        self.api.shutdown().await;
+        let mut node = self.node;
+        for _ in 0..200 {
+            match std::sync::Arc::try_unwrap(node) {
+                Ok(n) => return n.shutdown().await,
+                Err(n) => node = n,
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Like [`start`], but node 0 also serves the client API over HTTPS (an `[api]` section on a
+/// free loopback port) with `policy0` as its policy file; the other nodes get
+/// [`ALLOW_ALL_POLICY`]. Node 0 is not in `cluster.nodes` (its slot is `None`): it is the
+/// returned [`ApiNode`].
+pub async fn start_with_api(n: u16, round_secs: u64, presign_pool: usize, policy0: &str) -> (Cluster, ApiNode) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut entries = String::new();
+    let mut parts = Vec::new();
+    for i in 0..n {
+        let home = dir.path().join(format!("node{i}"));
+        std::fs::create_dir_all(home.join("secrets")).unwrap();
+        let identity = IdentityKey::generate(&mut OsRng);
+        let tls = TlsIdentity::generate_self_signed(&format!("conclave-node-{i}")).unwrap();
+        std::fs::write(home.join("identity.key"), hex::encode(identity.expose_seed())).unwrap();
+        std::fs::write(home.join("tls.crt"), tls.cert_pem()).unwrap();
+        std::fs::write(home.join("tls.key"), tls.key_pem().as_str()).unwrap();
+        let master = conclave_store::MasterKey::generate(&mut OsRng);
+        std::fs::write(home.join("secrets/master.key"), master.to_hex().as_str()).unwrap();
+        let port = free_port();
+        entries.push_str(&format!(
+            "\n[[parties]]\nindex = {i}\naddress = \"127.0.0.1:{port}\"\nidentity_public_key = \"{}\"\ntls_cert_sha256 = \"{}\"\n",
+            hex::encode(identity.public().to_bytes()),
+            hex::encode(tls.fingerprint())
+        ));
+        parts.push((i, home, port));
+    }
+    let mut members = Vec::new();
+    for (i, home, port) in parts {
+        let api = if i == 0 { format!("[api]\nlisten = \"127.0.0.1:{}\"\n\n", free_port()) } else { String::new() };
+        let text = format!(
+            "[node]\nindex = {i}\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\nidentity_key = \"identity.key\"\n\
+             tls_cert = \"tls.crt\"\ntls_key = \"tls.key\"\n\n[master_key]\nfile = \"secrets/master.key\"\n\n\
+             [timeouts]\nround_secs = {round_secs}\nconnect_secs = 2\n\n[presign_pool]\nsize = {presign_pool}\n\n\
+             [prime_pool]\nsize = 0\n\n{api}[policy]\nfile = \"policy.toml\"\n{entries}"
+        );
+        std::fs::write(home.join("policy.toml"), if i == 0 { policy0 } else { ALLOW_ALL_POLICY }).unwrap();
+        let config_path = home.join("node.toml");
+        std::fs::write(&config_path, text).unwrap();
+        members.push(Member { index: PartyIndex(i), config_path, data_dir: home.join("data") });
+    }
+    let mut cluster = Cluster { dir, members, nodes: vec![None] };
+    for i in 1..n {
+        let node = cluster.start_node(i).await;
+        cluster.nodes.push(Some(node));
+    }
+    let cfg = NodeConfig::load(&cluster.members[0].config_path).unwrap();
+    let api_cfg = cfg.api.clone().expect("node 0 has an [api] section");
+    let tls = cfg.tls.clone();
+    let pin = tls.fingerprint();
+    let node = std::sync::Arc::new(Node::start(cfg).await.unwrap());
+    let api = conclave_node::api::serve(node.clone(), api_cfg, Some(tls)).await.unwrap();
+    let url = format!("https://{}", api.local_addr());
+    (cluster, ApiNode { node, api, url, pin })
+}
