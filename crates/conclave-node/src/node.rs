@@ -619,6 +619,15 @@ impl Node {
         let sessions: Vec<_> = std::mem::take(&mut lock(&self.inner.state).sessions).into_values().collect();
         drop(sessions);
         self.inner.transport.clone().shutdown().await;
+        // Session tasks end once their channels close; wait for them to let go of the store so
+        // that the node can be reopened at once (a safe-prime search is not waited for long).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Arc::strong_count(&self.inner) > 1 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if Arc::strong_count(&self.inner) > 1 {
+            tracing::warn!(party = %self.inner.me, "tasks still hold the node after 10 s; stopping without them");
+        }
     }
 }
 
@@ -941,7 +950,13 @@ impl Inner {
             }
         }
         let session = self.new_session_id()?;
-        let events = self.register(session).map_err(NodeError::InvalidRequest)?;
+        let events = self.register(session).map_err(|reason| {
+            if reason.starts_with("busy") {
+                NodeError::Busy(self.max_sessions)
+            } else {
+                NodeError::InvalidRequest(reason)
+            }
+        })?;
         self.record_start(session, &request, caller, self.me);
         let mut d = request_details(&request);
         d.extend(details([("session", session.to_string()), ("client", caller.to_string())]));
