@@ -911,9 +911,22 @@ impl Inner {
         Ok(rx)
     }
 
+    /// Marks a session we never started as finished (its held and later frames are dropped);
+    /// does nothing to a session that runs.
+    fn forget_unstarted(&self, session: SessionId) {
+        let mut st = lock(&self.state);
+        if !st.sessions.contains_key(&session) {
+            Self::mark_finished(&mut st, session);
+        }
+    }
+
     fn unregister(&self, session: SessionId) {
         let mut st = lock(&self.state);
         st.sessions.remove(&session);
+        Self::mark_finished(&mut st, session);
+    }
+
+    fn mark_finished(st: &mut State, session: SessionId) {
         st.early.drop_session(&session);
         st.early_since.remove(&session);
         if st.finished.insert(session) {
@@ -996,8 +1009,9 @@ impl Inner {
             }
             tracing::info!(party = %self.me, session = %session, proposer = %from, %reason, "refusing session");
             lock(&self.state).metrics.refusals_sent += 1;
-            // Frames of a refused session are dropped from now on.
-            self.unregister(session);
+            // Frames of a refused session are dropped from now on (unless a session of that id
+            // runs already: a proposal reusing a live id must not disturb it).
+            self.forget_unstarted(session);
             send_control(&self.transport, from, session, &Control::Refuse(reason));
         };
         if !participants.contains(self.me) || !participants.contains(from) {
@@ -1007,7 +1021,7 @@ impl Inner {
             // check_policy recorded the refusal.
             tracing::info!(party = %self.me, session = %session, proposer = %from, reason = %e, "refusing session");
             send_control(&self.transport, from, session, &Control::Refuse(e.to_string()));
-            self.unregister(session);
+            self.forget_unstarted(session);
             return;
         }
         let events = match self.register(session) {
