@@ -406,7 +406,7 @@ impl Node {
         if scheme.is_ecdsa() && self.inner.load_aux(&parties).is_err() {
             self.run_aux_info(parties.clone()).await?;
         }
-        match self.inner.propose(caller, request).await? {
+        match self.inner.propose_checked(caller, request).await? {
             SessionOutput::Key(k) => Ok(k),
             _ => Err(NodeError::Bug("keygen produced no key")),
         }
@@ -953,6 +953,11 @@ impl Inner {
     /// Proposes `request` to its other participants and runs our part.
     async fn propose(self: &Arc<Self>, caller: &Caller, request: Request) -> Result<SessionOutput, NodeError> {
         self.check_policy(caller, self.me, &request)?;
+        self.propose_checked(caller, request).await
+    }
+
+    /// [`Inner::propose`] for a request whose policy check was done (and counted) already.
+    async fn propose_checked(self: &Arc<Self>, caller: &Caller, request: Request) -> Result<SessionOutput, NodeError> {
         let participants = request.participants();
         if !participants.contains(self.me) {
             return Err(NodeError::InvalidRequest("this node must take part in the session it proposes".into()));
