@@ -36,7 +36,7 @@ fn setup() -> &'static Setup {
         let text = format!(
             "[node]\nindex = 0\nlisten = \"127.0.0.1:7100\"\ndata_dir = \"data\"\nidentity_key = \"identity.key\"\n\
              tls_cert = \"tls.crt\"\ntls_key = \"tls.key\"\n\n[master_key]\nfile = \"secrets/master.key\"\n\n\
-             [timeouts]\nround_secs = 30\nproposal_secs = 10\nconnect_secs = 2\n\n[presign_pool]\nsize = 4\n\n\
+             [timeouts]\nround_secs = 30\nconnect_secs = 2\n\n[presign_pool]\nsize = 4\n\n\
              [prime_pool]\nsize = 1\n\n[limits]\nmax_frame_bytes = 1048576\nmax_sessions = 16\n\n\
              [[parties]]\nindex = 0\naddress = \"127.0.0.1:7100\"\nidentity_public_key = \"{}\"\ntls_cert_sha256 = \"{}\"\n\n\
              [[parties]]\nindex = 1\naddress = \"127.0.0.1:7101\"\nidentity_public_key = \"{}\"\ntls_cert_sha256 = \"{}\"\n",
