@@ -56,8 +56,9 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// Writes configuration files for `n` parties and starts every node.
-pub async fn start(n: u16, round_secs: u64, presign_pool: usize) -> Cluster {
+/// Each node's identity key, TLS certificate and master key in a fresh directory, and the
+/// `[[parties]]` entries every configuration lists: `(dir, entries, [(index, home, port)])`.
+fn write_identities(n: u16) -> (tempfile::TempDir, String, Vec<(u16, PathBuf, u16)>) {
     let dir = tempfile::tempdir().unwrap();
     let mut entries = String::new();
     let mut parts = Vec::new();
@@ -79,6 +80,12 @@ pub async fn start(n: u16, round_secs: u64, presign_pool: usize) -> Cluster {
         ));
         parts.push((i, home, port));
     }
+    (dir, entries, parts)
+}
+
+/// Writes configuration files for `n` parties and starts every node.
+pub async fn start(n: u16, round_secs: u64, presign_pool: usize) -> Cluster {
+    let (dir, entries, parts) = write_identities(n);
     let mut members = Vec::new();
     for (i, home, port) in parts {
         let text = format!(
@@ -247,27 +254,7 @@ impl ApiNode {
 /// [`ALLOW_ALL_POLICY`]. Node 0 is not in `cluster.nodes` (its slot is `None`): it is the
 /// returned [`ApiNode`].
 pub async fn start_with_api(n: u16, round_secs: u64, presign_pool: usize, policy0: &str) -> (Cluster, ApiNode) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut entries = String::new();
-    let mut parts = Vec::new();
-    for i in 0..n {
-        let home = dir.path().join(format!("node{i}"));
-        std::fs::create_dir_all(home.join("secrets")).unwrap();
-        let identity = IdentityKey::generate(&mut OsRng);
-        let tls = TlsIdentity::generate_self_signed(&format!("conclave-node-{i}")).unwrap();
-        std::fs::write(home.join("identity.key"), hex::encode(identity.expose_seed())).unwrap();
-        std::fs::write(home.join("tls.crt"), tls.cert_pem()).unwrap();
-        std::fs::write(home.join("tls.key"), tls.key_pem().as_str()).unwrap();
-        let master = conclave_store::MasterKey::generate(&mut OsRng);
-        std::fs::write(home.join("secrets/master.key"), master.to_hex().as_str()).unwrap();
-        let port = free_port();
-        entries.push_str(&format!(
-            "\n[[parties]]\nindex = {i}\naddress = \"127.0.0.1:{port}\"\nidentity_public_key = \"{}\"\ntls_cert_sha256 = \"{}\"\n",
-            hex::encode(identity.public().to_bytes()),
-            hex::encode(tls.fingerprint())
-        ));
-        parts.push((i, home, port));
-    }
+    let (dir, entries, parts) = write_identities(n);
     let mut members = Vec::new();
     for (i, home, port) in parts {
         let api = if i == 0 { format!("[api]\nlisten = \"127.0.0.1:{}\"\n\n", free_port()) } else { String::new() };
