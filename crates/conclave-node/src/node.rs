@@ -115,6 +115,9 @@ pub enum FaultPoint {
     BeforeKeyShareStored,
     /// After a key share was stored, before the session is reported finished.
     AfterKeyShareStored,
+    /// Before an aux-info result is stored, wait two seconds: a slow participant (the node
+    /// keeps running).
+    SlowAuxInfoStore,
 }
 
 /// What a client asks to sign.
@@ -1029,6 +1032,9 @@ impl Inner {
             self.forget_unstarted(session);
             return;
         }
+        if let Some(parties) = self.aux_needed(&request) {
+            self.await_running_aux(&parties).await;
+        }
         let events = match self.register(session) {
             Ok(rx) => rx,
             Err(reason) => return refuse(reason),
@@ -1159,6 +1165,37 @@ impl Inner {
         result
     }
 
+    /// The party set whose aux-info a request needs here (an ECDSA keygen, presigning or
+    /// interactive signing), if any.
+    fn aux_needed(&self, request: &Request) -> Option<PartySet> {
+        match request {
+            Request::Keygen { scheme, parties, .. } if scheme.is_ecdsa() => Some(parties.clone()),
+            Request::Presign { key_id, .. } | Request::SignEcdsa { key_id, presignature: None, .. } => {
+                lock(&self.state).keys.get(key_id).map(|k| k.parties.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Waits (at most one round timeout) while an aux-info session for `parties` is still
+    /// running here. A proposer starts its ECDSA keygen as soon as its own aux-info finished; a
+    /// participant may still be checking the last round's proofs, and must not refuse for that.
+    async fn await_running_aux(&self, parties: &PartySet) {
+        let deadline = Instant::now() + self.timeouts.round;
+        loop {
+            if matches!(self.store.get(RecordKind::AuxInfo, &aux_id(parties)), Ok(Some(_))) {
+                return;
+            }
+            let running = lock(&self.state).status.values().any(|(s, _)| {
+                s.kind == "aux-info" && s.participants == *parties && matches!(s.state, SessionState::Running)
+            });
+            if !running || Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Checks a request against what this node holds and builds our machine for it. Consumes a
     /// pooled presignature durably (it is never usable again, whatever happens next).
     fn prepare(&self, session: SessionId, request: &Request) -> Result<MachineStart, String> {
@@ -1169,6 +1206,10 @@ impl Inner {
             Request::Keygen { scheme, threshold, parties } => {
                 if *threshold == 0 || usize::from(*threshold) > parties.len() {
                     return Err(format!("threshold {threshold} is not in 1..={}", parties.len()));
+                }
+                if scheme.is_ecdsa() && !matches!(self.store.get(RecordKind::AuxInfo, &aux_id(parties)), Ok(Some(_))) {
+                    // An ECDSA key without aux-info could never sign.
+                    return Err("no aux-info for the key's party set".into());
                 }
                 Ok(match scheme {
                     Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340 => {
@@ -1665,6 +1706,10 @@ impl MachineStart {
             }
             MachineStart::Aux(parties, m) => {
                 let aux = drive(*m, t, events, role, others, timeout).await?;
+                #[cfg(feature = "fault-injection")]
+                if *lock(&inner.fault) == Some(FaultPoint::SlowAuxInfoStore) {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
                 inner.store.put(RecordKind::AuxInfo, &aux_id(&parties), &aux.to_record())?;
                 Ok(SessionOutput::AuxInfo)
             }

@@ -30,6 +30,9 @@ fn data_for(scheme: Scheme, message: &[u8]) -> SignData {
 async fn keygen_and_sign_every_scheme_then_restart() {
     let mut cluster = common::start(3, 300, 0).await;
     cluster.preload_primes(0);
+    // Node 1 stores its aux-info two seconds after node 0 (which then proposes the first ECDSA
+    // keygen at once): node 1 must wait for it rather than refuse.
+    cluster.node(1).inject_fault(FaultPoint::SlowAuxInfoStore);
     let mut keys = Vec::new();
     for scheme in Scheme::ALL {
         let key = cluster
