@@ -21,6 +21,7 @@ use sha2::Digest;
 
 const READER_TOKEN: &str = "reader-token";
 const LONELY_TOKEN: &str = "lonely-token";
+const BLIND_TOKEN: &str = "blind-token";
 
 fn token_hash(t: &str) -> String {
     hex::encode(sha2::Sha256::digest(t.as_bytes()))
@@ -28,7 +29,8 @@ fn token_hash(t: &str) -> String {
 
 /// Node 0's policy: `test` may do everything; `reader` may only read; `lonely` may sign here
 /// but no other node knows it (so its sessions are refused by the peers); `certified`
-/// authenticates with a client certificate and may read.
+/// authenticates with a client certificate and may read; `blind` may sign and refresh but not
+/// read.
 fn policy0(client_cert_sha256: &[u8; 32]) -> String {
     format!(
         r#"{allow}
@@ -44,6 +46,10 @@ token_sha256 = "{lonely}"
 name = "certified"
 cert_sha256 = "{cert}"
 
+[[clients]]
+name = "blind"
+token_sha256 = "{blind}"
+
 [[rules]]
 clients = ["reader", "certified"]
 actions = ["read"]
@@ -51,10 +57,15 @@ actions = ["read"]
 [[rules]]
 clients = ["lonely"]
 actions = ["sign", "read"]
+
+[[rules]]
+clients = ["blind"]
+actions = ["sign", "refresh"]
 "#,
         allow = common::ALLOW_ALL_POLICY,
         reader = token_hash(READER_TOKEN),
         lonely = token_hash(LONELY_TOKEN),
+        blind = token_hash(BLIND_TOKEN),
         cert = hex::encode(client_cert_sha256),
     )
 }
@@ -318,6 +329,12 @@ async fn api_over_https() {
     );
 
     // A peer refuses: `lonely` may sign on node 0, but nodes 1 and 2 have no rule for it.
+    let events = |i: u16, event: &str| {
+        let node = if i == 0 { &node0.node } else { cluster.node(i) };
+        node.audit(1, usize::MAX).unwrap().iter().filter(|e| e.event == event).count()
+    };
+    let released_before: Vec<usize> = (0..3).map(|i| events(i, "signature-released")).collect();
+    let refused_before = events(1, "refused");
     let lonely = node0.client(Some(LONELY_TOKEN));
     let b = assert_code(
         lonely
@@ -327,6 +344,26 @@ async fn api_over_https() {
     );
     assert_eq!(b.refused_by, Some(1), "{b}");
     assert!(b.message.contains("lonely"), "{b}");
+    // Node 1 recorded its refusal, and no node released (or computed) a signature: node 1 never
+    // sent its nonce commitment, so no signature share could be formed anywhere.
+    assert_eq!(events(1, "refused"), refused_before + 1);
+    let released_after: Vec<usize> = (0..3).map(|i| events(i, "signature-released")).collect();
+    assert_eq!(released_after, released_before, "no signature left any node");
+    // `blind` may not read: whether a key exists is not its business. An unknown key gets a
+    // refusal, not a 404 to probe with; `lonely` and `test` may read and get the 404.
+    let blind = node0.client(Some(BLIND_TOKEN));
+    let unknown = "11".repeat(32);
+    let b = assert_code(
+        blind.sign(&unknown, &SignRequest { message: Some(Hex(vec![9])), ..Default::default() }).await,
+        ErrorCode::Forbidden,
+    );
+    assert!(!b.message.contains(&unknown), "{b}");
+    assert_code(blind.refresh(&unknown, &RefreshRequest::default()).await, ErrorCode::Forbidden);
+    assert_code(
+        lonely.sign(&unknown, &SignRequest { message: Some(Hex(vec![9])), ..Default::default() }).await,
+        ErrorCode::NotFound,
+    );
+    assert_code(test.refresh(&unknown, &RefreshRequest::default()).await, ErrorCode::NotFound);
     // …and `lonely` may not generate keys on node 0 itself.
     assert_code(
         lonely.create_key(&CreateKeyRequest { scheme: Scheme::Ed25519, threshold: 2, parties: None }).await,

@@ -14,7 +14,7 @@ use super::convert::{self, key_view, session_view, signature_view};
 use super::error::ApiError;
 use super::{json_response, AppState, Client, JsonBody};
 use crate::error::NodeError;
-use crate::{KeyInfo, Node, SignData};
+use crate::{Caller, KeyInfo, Node, SignData};
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -43,6 +43,16 @@ where
 fn known_key(node: &Node, key_id: &str) -> Result<KeyInfo, ApiError> {
     let id = convert::key_id(key_id)?;
     node.key(&id).ok_or_else(|| ApiError::not_found(format!("this node holds no share of key {id}")))
+}
+
+/// The key a client wants to act on (sign, refresh, reshare). A client without read access
+/// learns nothing about which keys exist: for an unknown key it gets the same refusal as for a
+/// key it may not use, not a 404.
+fn key_to_act_on(node: &Node, caller: &Caller, key_id: &str) -> Result<KeyInfo, ApiError> {
+    known_key(node, key_id).map_err(|not_found| match node.check_read(caller) {
+        Ok(()) => not_found,
+        Err(refused) => ApiError::from(refused),
+    })
 }
 
 pub(super) async fn healthz() -> Response {
@@ -148,7 +158,7 @@ pub(super) async fn sign(
     key_id: Result<Path<String>, PathRejection>,
     JsonBody(req): JsonBody<w::SignRequest>,
 ) -> ApiResult {
-    let key = known_key(&st.node, &path_value(key_id)?)?;
+    let key = key_to_act_on(&st.node, &caller, &path_value(key_id)?)?;
     let (data, path) = sign_data(&key, &req)?;
     let signers = req.signers.as_deref().map(|s| convert::party_set("signers", s)).transpose()?;
     tracing::info!(client = %caller, key = %key.key_id, scheme = %key.scheme, "API: signature requested");
@@ -165,7 +175,7 @@ pub(super) async fn refresh(
     key_id: Result<Path<String>, PathRejection>,
     JsonBody(req): JsonBody<w::RefreshRequest>,
 ) -> ApiResult {
-    let key = known_key(&st.node, &path_value(key_id)?)?;
+    let key = key_to_act_on(&st.node, &caller, &path_value(key_id)?)?;
     tracing::info!(client = %caller, key = %key.key_id, with_aux = req.with_aux, "API: refresh requested");
     let key_id = key.key_id;
     let new = detached(&st.node, move |node| async move { node.refresh(&caller, &key_id, req.with_aux).await }).await?;
@@ -179,7 +189,7 @@ pub(super) async fn reshare(
     key_id: Result<Path<String>, PathRejection>,
     JsonBody(req): JsonBody<w::ReshareRequest>,
 ) -> ApiResult {
-    let key = known_key(&st.node, &path_value(key_id)?)?;
+    let key = key_to_act_on(&st.node, &caller, &path_value(key_id)?)?;
     let new_parties = convert::party_set("new_parties", &req.new_parties)?;
     let old_signers = req.old_signers.as_deref().map(|s| convert::party_set("old_signers", s)).transpose()?;
     tracing::info!(
