@@ -13,6 +13,8 @@
 //! | 2 | [`AuxInfo`] |
 //! | 3 | [`PublicKeyShare`] |
 //! | 4 | `conclave_ecdsa::Presignature` (defined in `conclave-ecdsa`) |
+//! | 5 | [`PendingHandover`] (a confirmed, unfinished reshare) |
+//! | 6 | [`HandoverReceipt`] (public: also sent to a peer that asks for it) |
 //!
 //! Decoding re-validates everything a constructor would: canonical points and scalars, the key
 //! id recomputed, the public shares consistent with the public key, our secret share matching
@@ -25,11 +27,12 @@ use conclave_math::codec::{Reader, Writer, MAX_SEQUENCE};
 use conclave_math::poly::{interpolate_points_at_zero, shamir_x};
 use conclave_math::{Curve, CurveId, DecodeError, SecretScalar};
 use conclave_paillier::{DecryptionKey, EncryptionKey, Integer, PaillierError, RingPedersenParams, MAX_MODULUS_BITS};
-use conclave_protocol::{PartyIndex, PartySet};
+use conclave_protocol::{PartyIndex, PartySet, SessionId, SignedStatement};
 use zeroize::Zeroizing;
 
 use crate::aux::{AuxError, AuxInfo, PartyAux};
 use crate::key_share::{KeyId, KeyShare, PublicKeyShare};
+use crate::reshare::{HandoverReceipt, PendingHandover};
 
 /// The format version of every record type defined here.
 pub const RECORD_VERSION: u8 = 1;
@@ -42,6 +45,10 @@ pub const AUX_INFO_RECORD: u8 = 2;
 pub const PUBLIC_KEY_SHARE_RECORD: u8 = 3;
 /// Type tag of a presignature record (defined in `conclave-ecdsa`).
 pub const PRESIGNATURE_RECORD: u8 = 4;
+/// Type tag of a [`PendingHandover`] record.
+pub const PENDING_HANDOVER_RECORD: u8 = 5;
+/// Type tag of a [`HandoverReceipt`] encoding.
+pub const HANDOVER_RECEIPT_RECORD: u8 = 6;
 
 /// Why a stored record could not be decoded. Never contains secret material: only positions,
 /// lengths, tags and static descriptions.
@@ -238,16 +245,9 @@ impl<C: Curve> KeyShare<C> {
         let mut r = Reader::new(bytes);
         read_header(&mut r, KEY_SHARE_RECORD, "key share", Some(C::ID))?;
         let public = read_public::<C>(&mut r)?;
-        let me = PartyIndex(r.u16()?);
-        let secret = SecretScalar::<C>::new(r.scalar::<C>()?);
+        let share = read_own_share::<C>(&mut r, public)?;
         r.finish()?;
-        let Some(mine) = public.public_shares.get(&me) else {
-            return Err(RecordError::Inconsistent("our index is not among the parties"));
-        };
-        if secret.public_point() != *mine {
-            return Err(RecordError::Inconsistent("the secret share does not match our public share"));
-        }
-        Ok(KeyShare::new(public, me, secret))
+        Ok(share)
     }
 }
 
@@ -339,5 +339,128 @@ impl AuxInfo {
         // `from_safe_primes` takes ownership and wipes the primes on every path.
         let dk = DecryptionKey::from_safe_primes(p, q)?;
         Ok(AuxInfo::new(me, dk, parties)?)
+    }
+}
+
+/// Reads a secret share for party `me` and checks it against the public data.
+fn read_own_share<C: Curve>(r: &mut Reader<'_>, public: PublicKeyShare<C>) -> Result<KeyShare<C>, RecordError> {
+    let me = PartyIndex(r.u16()?);
+    let secret = SecretScalar::<C>::new(r.scalar::<C>()?);
+    let Some(mine) = public.public_shares.get(&me) else {
+        return Err(RecordError::Inconsistent("our index is not among the parties"));
+    };
+    if secret.public_point() != *mine {
+        return Err(RecordError::Inconsistent("the secret share does not match our public share"));
+    }
+    Ok(KeyShare::new(public, me, secret))
+}
+
+impl<C: Curve> PendingHandover<C> {
+    /// Encodes the pending hand-over — **only for the node's encrypted store** (it holds our
+    /// new secret share). The buffer is zeroized on drop.
+    pub fn to_record(&self) -> Zeroizing<Vec<u8>> {
+        let mut w = Writer::new();
+        write_header(&mut w, PENDING_HANDOVER_RECORD, Some(C::ID));
+        w.fixed(&self.session.0).fixed(&self.old_key_id.0).put(&self.old_signers).fixed(&self.confirmation);
+        write_public(&mut w, &self.new_public);
+        match &self.share {
+            None => {
+                w.u8(0);
+            }
+            Some(share) => {
+                w.u8(1).u16(share.me().0);
+                let secret = Zeroizing::new(C::encode_scalar(share.expose_secret_share().expose_secret()));
+                w.fixed(&secret);
+            }
+        }
+        Zeroizing::new(w.into_bytes())
+    }
+
+    /// Decodes and re-validates [`PendingHandover::to_record`]: the new public data as
+    /// [`PublicKeyShare::from_record`] checks it, and our new share (if any) against it.
+    pub fn from_record(bytes: &[u8]) -> Result<Self, RecordError> {
+        let mut r = Reader::new(bytes);
+        read_header(&mut r, PENDING_HANDOVER_RECORD, "pending hand-over", Some(C::ID))?;
+        let session = SessionId(r.array()?);
+        let old_key_id = KeyId(r.array()?);
+        let old_signers: PartySet = r.get()?;
+        let confirmation: [u8; 32] = r.array()?;
+        let new_public = read_public::<C>(&mut r)?;
+        let share = match r.u8()? {
+            0 => None,
+            1 => Some(read_own_share::<C>(&mut r, new_public.clone())?),
+            tag => return Err(DecodeError::UnknownTag { what: "pending share", tag }.into()),
+        };
+        r.finish()?;
+        Ok(PendingHandover { session, old_key_id, old_signers, confirmation, new_public, share })
+    }
+}
+
+/// Most old signers a receipt can name (one commitment each).
+const MAX_RECEIPT_PARTIES: usize = 1024;
+
+impl<C: Curve> HandoverReceipt<C> {
+    /// Encodes the receipt (public data only: a node keeps it, and sends it to a party of the
+    /// session that asks).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        write_header(&mut w, HANDOVER_RECEIPT_RECORD, Some(C::ID));
+        w.fixed(&self.session.0).fixed(&self.old_key_id.0).put(&self.old_signers);
+        write_public(&mut w, &self.new_public);
+        w.len(self.commitments.len());
+        for (p, points) in &self.commitments {
+            w.u16(p.0).points::<C>(points);
+        }
+        w.fixed(&self.confirmation).u16(self.holder.0).len(self.confirmations.len());
+        for (p, st) in &self.confirmations {
+            w.u16(p.0).put(st);
+        }
+        w.into_bytes()
+    }
+
+    /// Decodes [`HandoverReceipt::to_bytes`]: canonical points, the new public data checked as
+    /// [`PublicKeyShare::from_record`] does, maps strictly ascending. Whether the receipt
+    /// proves anything is [`HandoverReceipt::verify`]'s question.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
+        let mut r = Reader::new(bytes);
+        read_header(&mut r, HANDOVER_RECEIPT_RECORD, "hand-over receipt", Some(C::ID))?;
+        let session = SessionId(r.array()?);
+        let old_key_id = KeyId(r.array()?);
+        let old_signers: PartySet = r.get()?;
+        let new_public = read_public::<C>(&mut r)?;
+        let ascending = |last: &mut Option<u16>, p: u16, what: &'static str| {
+            if last.is_some_and(|l| l >= p) {
+                return Err(DecodeError::Invalid { what, reason: "not strictly ascending" });
+            }
+            *last = Some(p);
+            Ok(PartyIndex(p))
+        };
+        let n = r.len("commitments", MAX_RECEIPT_PARTIES, 2 + C::POINT_LEN)?;
+        let mut commitments = BTreeMap::new();
+        let mut last = None;
+        for _ in 0..n {
+            let p = ascending(&mut last, r.u16()?, "commitments")?;
+            commitments.insert(p, r.points::<C>()?);
+        }
+        let confirmation: [u8; 32] = r.array()?;
+        let holder = PartyIndex(r.u16()?);
+        let n = r.len("confirmations", MAX_RECEIPT_PARTIES, 2)?;
+        let mut confirmations = BTreeMap::new();
+        let mut last = None;
+        for _ in 0..n {
+            let p = ascending(&mut last, r.u16()?, "confirmations")?;
+            confirmations.insert(p, r.get::<SignedStatement>()?);
+        }
+        r.finish()?;
+        Ok(HandoverReceipt {
+            session,
+            old_key_id,
+            old_signers,
+            new_public,
+            commitments,
+            confirmation,
+            holder,
+            confirmations,
+        })
     }
 }

@@ -10,7 +10,7 @@ mod reshare_support;
 use std::collections::BTreeMap;
 
 use conclave_frost::Scheme;
-use conclave_keygen::reshare::{self, ReshareInput, ReshareParams};
+use conclave_keygen::reshare::{self, HandoverReceipt, PendingHandover, ReshareInput, ReshareParams};
 use conclave_keygen::{KeyShare, KeygenError};
 use conclave_math::{Curve, Ed25519, Secp256k1, P256};
 use conclave_protocol::sim::Network;
@@ -286,4 +286,71 @@ fn receipts_are_transferable_evidence_and_forgeries_fail() {
     let mut r = receipt;
     r.confirmations.remove(&p(1));
     assert!(!r.verify(&net.public_keys));
+}
+
+/// The pending hand-over a node stores before confirming (issue 7's withheld confirmation):
+/// it survives the store's encoding, refuses a receipt of another sharing (and gives itself
+/// back), and finishes with any other party's receipt to exactly what the session would have
+/// given — a new share for a new party, a retirement for a leaving one.
+#[test]
+fn a_pending_hand_over_finishes_from_any_partys_receipt() {
+    for (idx, who, other) in [(0usize, 4u16, 3u16), (1, 0, 5)] {
+        let (name, sc) = scenarios().remove(idx);
+        let mut rng = conclave_testkit::rng(91 + idx as u64);
+        let old = dkg_keys::<Secp256k1>(sc.old_t, &sc.old_parties, &mut rng);
+        let (net, out) = run_reshare(&old, &sc.params(), &mut rng, None, |s| s);
+        let mut results = out.results;
+        let mine = results.remove(&p(who)).unwrap().unwrap();
+        let theirs = results[&p(other)].as_ref().unwrap().receipt().clone();
+        let r = mine.receipt().clone();
+        let new_public = r.new_public.clone();
+        let pending = PendingHandover {
+            session: r.session,
+            old_key_id: r.old_key_id,
+            old_signers: r.old_signers.clone(),
+            confirmation: r.confirmation,
+            new_public: new_public.clone(),
+            share: mine.into_key_share(),
+        };
+        assert_eq!(pending.session_parties(), sc.params().session_parties().unwrap(), "{name}");
+        let shown = format!("{pending:?}");
+        if let Some(share) = &pending.share {
+            let secret = hex::encode(Secp256k1::encode_scalar(share.expose_secret_share().expose_secret()));
+            assert!(!shown.contains(&secret), "{name}: Debug shows no secret");
+        }
+        // The store's encoding round-trips; every changed byte is refused or decodes to
+        // something else (never silently to the same record).
+        let record = pending.to_record();
+        let pending = PendingHandover::<Secp256k1>::from_record(&record).unwrap();
+        assert_eq!(pending.to_record().as_slice(), record.as_slice(), "{name}");
+        for i in 0..record.len() {
+            let mut bad = record.to_vec();
+            bad[i] ^= 1;
+            if let Ok(p) = PendingHandover::<Secp256k1>::from_record(&bad) {
+                assert_ne!(p.to_record().as_slice(), record.as_slice());
+            }
+        }
+        assert!(PendingHandover::<Secp256k1>::from_record(&record[..record.len() - 1]).is_err());
+        assert!(PendingHandover::<conclave_math::P256>::from_record(&record).is_err(), "wrong curve");
+        // The receipt's wire encoding round-trips.
+        let theirs = HandoverReceipt::<Secp256k1>::from_bytes(&theirs.to_bytes()).unwrap();
+        assert_eq!(theirs.holder, p(other));
+        assert!(HandoverReceipt::<Secp256k1>::from_bytes(&theirs.to_bytes()[1..]).is_err());
+        // A receipt that does not verify, or is for another sharing, is refused.
+        let mut forged = theirs.clone();
+        forged.confirmation[0] ^= 1;
+        let pending = *pending.complete(forged, &net.public_keys).unwrap_err();
+        let foreign = Network::new(&mut rng, sc.params().session_parties().unwrap());
+        let pending = *pending.complete(theirs.clone(), &foreign.public_keys).unwrap_err();
+        // The other party's receipt finishes it.
+        match (pending.complete(theirs, &net.public_keys).unwrap(), sc.new_parties.contains(&who)) {
+            (reshare::ReshareOutput::Share(share, _), true) => {
+                assert_eq!(share.public(), &new_public);
+                assert_eq!(share.me(), p(who));
+                assert_eq!(new_public.public_shares[&p(who)], share.expose_secret_share().public_point());
+            }
+            (reshare::ReshareOutput::Retired(receipt), false) => assert_eq!(receipt.holder, p(other)),
+            (o, stays) => panic!("{name}: party {who} (stays: {stays}) got {o:?}"),
+        }
+    }
 }

@@ -31,7 +31,7 @@ use crate::config::{MasterKeySource, NodeConfig, Timeouts};
 use crate::error::NodeError;
 use crate::policy::{Action, Caller, Policy, Query};
 use crate::request::{Control, EcdsaData, Request, Scheme};
-use crate::session::{drive, send_control, Role, SessionEvent};
+use crate::session::{drive, drive_with, send_control, Hooks, Role, SessionEvent};
 use crate::transport::{Channel, EarlyBuffer, Inbound, Transport, TransportConfig, TransportStats};
 
 /// Events a session's channel holds at most (early messages included).
@@ -40,6 +40,12 @@ const SESSION_QUEUE: usize = 8192;
 const FINISHED_MEMORY: usize = 4096;
 /// How long a party blamed as silent is avoided when the node picks signers.
 const SILENT_PENALTY: Duration = Duration::from_secs(120);
+/// Pending hand-overs are looked at every this many background ticks (500 ms).
+const RECEIPT_QUERY_TICKS: u64 = 2;
+/// The first interval between two queries for one pending hand-over's receipt; it doubles.
+const RECEIPT_QUERY_FIRST: Duration = Duration::from_secs(3);
+/// The longest interval between two queries for one pending hand-over's receipt.
+const RECEIPT_QUERY_MAX: Duration = Duration::from_secs(600);
 /// Bits of each Paillier prime.
 pub const PRIME_BITS: u32 = 1536;
 
@@ -118,6 +124,9 @@ pub enum FaultPoint {
     /// Before an aux-info result is stored, wait two seconds: a slow participant (the node
     /// keeps running).
     SlowAuxInfoStore,
+    /// In every reshare, withhold this node's round-2 echo (its last message) from the given
+    /// party: that party sees the hand-over stall while the others commit it.
+    WithholdReshareEcho(PartyIndex),
 }
 
 /// What a client asks to sign.
@@ -188,6 +197,8 @@ struct Metrics {
     /// kind → (sum of seconds, count) of finished sessions.
     latency: BTreeMap<&'static str, (f64, u64)>,
     refusals_sent: u64,
+    /// Hand-overs finished from a peer's receipt after our session did not see them complete.
+    handovers_recovered: u64,
 }
 
 pub(crate) fn unix_ms() -> u64 {
@@ -207,6 +218,8 @@ struct State {
     keys: BTreeMap<KeyId, KeyInfo>,
     silent: BTreeMap<PartyIndex, Instant>,
     refilling: BTreeSet<KeyId>,
+    /// Pending hand-overs: (interval, next time) of the query for their receipt.
+    receipt_queries: BTreeMap<SessionId, (Duration, Instant)>,
 }
 
 struct Inner {
@@ -223,6 +236,8 @@ struct Inner {
     audit: AuditLog,
     state: Mutex<State>,
     primes: Mutex<()>,
+    /// Serializes finishing pending hand-overs from receipts.
+    handover: Mutex<()>,
     stop: Notify,
     #[cfg(feature = "fault-injection")]
     fault: Mutex<Option<FaultPoint>>,
@@ -308,8 +323,10 @@ impl Node {
                 keys: BTreeMap::new(),
                 silent: BTreeMap::new(),
                 refilling: BTreeSet::new(),
+                receipt_queries: BTreeMap::new(),
             }),
             primes: Mutex::new(()),
+            handover: Mutex::new(()),
             stop: Notify::new(),
             #[cfg(feature = "fault-injection")]
             fault: Mutex::new(None),
@@ -558,12 +575,13 @@ impl Node {
     pub fn metrics_text(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let (sessions, latency, refusals, running, early_dropped, keys) = {
+        let (sessions, latency, refusals, recovered, running, early_dropped, keys) = {
             let st = lock(&self.inner.state);
             (
                 st.metrics.sessions.clone(),
                 st.metrics.latency.clone(),
                 st.metrics.refusals_sent,
+                st.metrics.handovers_recovered,
                 st.sessions.len(),
                 st.early.dropped(),
                 st.keys.values().filter(|k| k.scheme.is_ecdsa()).map(|k| k.key_id).collect::<Vec<_>>(),
@@ -586,6 +604,13 @@ impl Node {
         }
         let _ = writeln!(out, "# TYPE conclave_sessions_running gauge\nconclave_sessions_running {running}");
         let _ = writeln!(out, "# TYPE conclave_refusals_sent_total counter\nconclave_refusals_sent_total {refusals}");
+        let pending = self.inner.store.list(RecordKind::PendingKeyShare, &[]).map(|l| l.len()).unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "# HELP conclave_handovers_pending Reshares we confirmed but have not seen complete.\n\
+             # TYPE conclave_handovers_pending gauge\nconclave_handovers_pending {pending}\n\
+             # TYPE conclave_handovers_recovered_total counter\nconclave_handovers_recovered_total {recovered}"
+        );
         let _ = writeln!(out, "# TYPE conclave_presignatures gauge");
         for k in keys {
             let n = self.presignatures(&k).unwrap_or(0);
@@ -657,6 +682,13 @@ fn presignature_id(key_id: &KeyId, signers: &PartySet, session: &[u8; 32]) -> Ve
     let mut id = key_id.0.to_vec();
     id.extend_from_slice(&signers_digest(signers));
     id.extend_from_slice(session);
+    id
+}
+
+/// Where the receipt of a committed hand-over is kept (under [`RecordKind::KeyMeta`]).
+fn receipt_id(session: &SessionId) -> Vec<u8> {
+    let mut id = b"handover-receipt/".to_vec();
+    id.extend_from_slice(&session.0);
     id
 }
 
@@ -1480,13 +1512,28 @@ impl Inner {
     /// Commits a hand-over in one transaction: our new share (if any) is inserted, our old
     /// share (if any) moves to the retired records, and the old key's pooled presignatures are
     /// deleted. Runs only once the protocol produced a receipt (every party confirmed).
-    fn commit_reshare<C: Curve>(&self, scheme: Scheme, output: ReshareOutput<C>) -> Result<SessionOutput, NodeError> {
+    /// Commits a finished hand-over in one store transaction: the new share in, the old share
+    /// retired, the old key's presignatures gone, the pending record (if any) gone, the receipt
+    /// kept (to answer a party that asks for it). `recovered_from` names the party whose
+    /// receipt finished a hand-over our session did not see complete.
+    fn commit_reshare<C: Curve>(
+        &self,
+        scheme: Scheme,
+        output: ReshareOutput<C>,
+        recovered_from: Option<PartyIndex>,
+    ) -> Result<SessionOutput, NodeError> {
         let receipt_ok = output.receipt().verify(&self.identities);
         if !receipt_ok {
             return Err(NodeError::Bug("hand-over receipt does not verify"));
         }
         let old_key_id = output.receipt().old_key_id;
-        let mut ops = Vec::new();
+        let session = output.receipt().session;
+        let mut receipt_record = vec![scheme.record_tag()];
+        receipt_record.extend_from_slice(&output.receipt().to_bytes());
+        let mut ops = vec![
+            Op::Delete { kind: RecordKind::PendingKeyShare, id: session.0.to_vec() },
+            Op::Put { kind: RecordKind::KeyMeta, id: receipt_id(&session), plaintext: Zeroizing::new(receipt_record) },
+        ];
         if let Some(old) = self.store.get(RecordKind::KeyShare, &old_key_id.0)? {
             ops.push(Op::Put { kind: RecordKind::RetiredKeyShare, id: old_key_id.0.to_vec(), plaintext: old });
             ops.push(Op::Delete { kind: RecordKind::KeyShare, id: old_key_id.0.to_vec() });
@@ -1504,12 +1551,193 @@ impl Inner {
             ReshareOutput::Retired(_) => None,
         };
         self.store.apply(ops)?;
-        let mut st = lock(&self.state);
-        st.keys.remove(&old_key_id);
-        if let Some(k) = &new_key {
-            st.keys.insert(k.key_id, k.clone());
+        if let Some(from) = recovered_from {
+            tracing::info!(party = %self.me, session = %session, from = %from, "hand-over finished from a peer's receipt");
+            let mut d = details([
+                ("session", session.to_string()),
+                ("retired_key", old_key_id.to_string()),
+                ("receipt_from", from.to_string()),
+            ]);
+            d.insert(
+                "new_key".into(),
+                new_key.as_ref().map(|k| k.key_id.to_string()).unwrap_or_else(|| "none (left the group)".into()),
+            );
+            if let Err(e) = self.record("reshared", d) {
+                tracing::error!(party = %self.me, error = %e, "audit log append failed");
+            }
+        }
+        {
+            let mut st = lock(&self.state);
+            if recovered_from.is_some() {
+                st.metrics.handovers_recovered += 1;
+            }
+            st.receipt_queries.remove(&session);
+            st.keys.remove(&old_key_id);
+            if let Some(k) = &new_key {
+                st.keys.insert(k.key_id, k.clone());
+            }
         }
         Ok(SessionOutput::Reshared { old_key_id, new_key })
+    }
+
+    /// Runs a reshare session and commits its hand-over. If it fails after we confirmed, the
+    /// pending hand-over stays in the store until a receipt finishes it: whether some other
+    /// party committed cannot be decided from our side alone (a party silent towards us, or
+    /// an abort notice, may hide a completed hand-over), so it is never dropped on a guess.
+    async fn run_reshare<C: Curve>(
+        self: &Arc<Self>,
+        scheme: Scheme,
+        machine: conclave_protocol::Machine<reshare::Reshare<C>>,
+        events: mpsc::Receiver<SessionEvent>,
+        role: Role,
+        others: &[PartyIndex],
+    ) -> Result<SessionOutput, NodeError> {
+        let hooks = self.reshare_hooks(scheme);
+        let output = drive_with(machine, &self.transport, events, role, others, self.timeouts.round, hooks).await?;
+        self.commit_reshare(scheme, output, None)
+    }
+
+    /// The hooks of a reshare session: our confirmed hand-over is stored (sealed) before our
+    /// confirmation leaves, so that a party from which the last messages are withheld can
+    /// finish the hand-over later from a peer's receipt.
+    fn reshare_hooks<C: Curve>(
+        self: &Arc<Self>,
+        scheme: Scheme,
+    ) -> Hooks<'static, conclave_protocol::Machine<reshare::Reshare<C>>> {
+        let inner = self.clone();
+        let mut stored = false;
+        #[cfg_attr(not(feature = "fault-injection"), allow(unused_mut))]
+        let mut hooks: Hooks<'static, conclave_protocol::Machine<reshare::Reshare<C>>> =
+            Hooks::before_send(Box::new(move |m| {
+                if stored {
+                    return Ok(());
+                }
+                if let Some(pending) = m.state().and_then(reshare::Reshare::pending) {
+                    let mut record = Zeroizing::new(vec![scheme.record_tag()]);
+                    record.extend_from_slice(&pending.to_record());
+                    inner.store.put(RecordKind::PendingKeyShare, &pending.session.0, &record)?;
+                    stored = true;
+                }
+                Ok(())
+            }));
+        #[cfg(feature = "fault-injection")]
+        if let Some(FaultPoint::WithholdReshareEcho(victim)) = *lock(&self.fault) {
+            hooks.withhold = Some(Box::new(move |to, bytes| {
+                use conclave_math::codec::Decode;
+                to == victim
+                    && conclave_protocol::Envelope::from_bytes(bytes)
+                        .is_ok_and(|e| e.kind == conclave_protocol::MessageKind::Echo && e.round.0 == 2)
+            }));
+        }
+        hooks
+    }
+
+    /// Finishes a pending hand-over of `session` with a receipt `from` a peer, if it is the
+    /// receipt of exactly the sharing we confirmed. Anything else is ignored (and logged).
+    fn on_receipt(&self, from: PartyIndex, session: SessionId, bytes: &[u8]) {
+        let _guard = lock(&self.handover);
+        let record = match self.store.get(RecordKind::PendingKeyShare, &session.0) {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(e) => return tracing::error!(party = %self.me, error = %e, "store: pending hand-over unreadable"),
+        };
+        let (Some(tag), Some(rest)) = (record.first(), record.get(1..)) else { return };
+        let result = match Scheme::from_record_tag(*tag) {
+            Some(scheme @ (Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340)) => {
+                self.finish_pending::<Secp256k1>(scheme, from, rest, bytes)
+            }
+            Some(scheme @ Scheme::EcdsaP256) => self.finish_pending::<P256>(scheme, from, rest, bytes),
+            Some(scheme @ Scheme::Ed25519) => self.finish_pending::<Ed25519>(scheme, from, rest, bytes),
+            None => Err("unknown scheme tag".into()),
+        };
+        if let Err(reason) = result {
+            tracing::warn!(party = %self.me, session = %session, peer = %from, %reason, "receipt not used");
+        }
+    }
+
+    fn finish_pending<C: Curve>(
+        &self,
+        scheme: Scheme,
+        from: PartyIndex,
+        pending: &[u8],
+        receipt: &[u8],
+    ) -> Result<(), String> {
+        let pending =
+            reshare::PendingHandover::<C>::from_record(pending).map_err(|e| format!("pending record: {e}"))?;
+        let receipt = reshare::HandoverReceipt::<C>::from_bytes(receipt).map_err(|e| format!("receipt: {e}"))?;
+        let output = pending
+            .complete(receipt, &self.identities)
+            .map_err(|_| "the receipt is not for the sharing we confirmed, or does not verify".to_string())?;
+        self.commit_reshare(scheme, output, Some(from)).map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// Asks every other party of each pending hand-over's session for its receipt.
+    fn query_pending_receipts(&self) {
+        let ids = match self.store.list(RecordKind::PendingKeyShare, &[]) {
+            Ok(ids) => ids,
+            Err(e) => return tracing::error!(party = %self.me, error = %e, "store: pending hand-overs unreadable"),
+        };
+        for id in ids {
+            let Ok(session) = <[u8; 32]>::try_from(id.as_slice()).map(SessionId) else { continue };
+            {
+                // Still running, or asked recently: the interval doubles from 3 s up to 10 min.
+                let mut st = lock(&self.state);
+                if st.sessions.contains_key(&session) {
+                    continue;
+                }
+                let now = Instant::now();
+                let (interval, next) = st.receipt_queries.entry(session).or_insert((RECEIPT_QUERY_FIRST, now));
+                if now < *next {
+                    continue;
+                }
+                *next = now + *interval;
+                *interval = (*interval * 2).min(RECEIPT_QUERY_MAX);
+            }
+            let parties = match self.pending_parties(&session) {
+                Ok(p) => p,
+                Err(reason) => {
+                    tracing::error!(party = %self.me, session = %session, %reason, "pending hand-over unreadable");
+                    continue;
+                }
+            };
+            tracing::info!(party = %self.me, session = %session, "pending hand-over: asking the session's parties for its receipt");
+            for p in parties.others(self.me) {
+                send_control(&self.transport, p, session, &Control::ReceiptQuery);
+            }
+        }
+    }
+
+    fn pending_parties(&self, session: &SessionId) -> Result<PartySet, String> {
+        let record = self
+            .store
+            .get(RecordKind::PendingKeyShare, &session.0)
+            .map_err(|e| e.to_string())?
+            .ok_or("pending hand-over vanished")?;
+        let (tag, rest) = record.split_first().ok_or("empty record")?;
+        Ok(match Scheme::from_record_tag(*tag).ok_or("unknown scheme tag")? {
+            Scheme::EcdsaSecp256k1 | Scheme::FrostSecp256k1 | Scheme::SchnorrBip340 => {
+                reshare::PendingHandover::<Secp256k1>::from_record(rest).map_err(|e| e.to_string())?.session_parties()
+            }
+            Scheme::EcdsaP256 => {
+                reshare::PendingHandover::<P256>::from_record(rest).map_err(|e| e.to_string())?.session_parties()
+            }
+            Scheme::Ed25519 => {
+                reshare::PendingHandover::<Ed25519>::from_record(rest).map_err(|e| e.to_string())?.session_parties()
+            }
+        })
+    }
+
+    /// Answers a peer's receipt query with the receipt we keep for `session`, if any.
+    fn answer_receipt_query(&self, from: PartyIndex, session: SessionId) {
+        match self.store.get(RecordKind::KeyMeta, &receipt_id(&session)) {
+            Ok(Some(record)) => {
+                if let Some(bytes) = record.get(1..) {
+                    send_control(&self.transport, from, session, &Control::Receipt(bytes.to_vec()));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(party = %self.me, error = %e, "store: receipt unreadable"),
+        }
     }
 
     fn check_signing(&self, key_id: &KeyId, signers: &PartySet, ecdsa: bool) -> Result<KeyInfo, String> {
@@ -1749,15 +1977,9 @@ impl MachineStart {
                 Ok(SessionOutput::Signature(out))
             }
             MachineStart::Reshare(scheme, m) => match m {
-                ReshareMachine::K256(m) => {
-                    inner.commit_reshare(scheme, drive(m, t, events, role, others, timeout).await?)
-                }
-                ReshareMachine::P256(m) => {
-                    inner.commit_reshare(scheme, drive(m, t, events, role, others, timeout).await?)
-                }
-                ReshareMachine::Ed(m) => {
-                    inner.commit_reshare(scheme, drive(m, t, events, role, others, timeout).await?)
-                }
+                ReshareMachine::K256(m) => inner.run_reshare(scheme, m, events, role, others).await,
+                ReshareMachine::P256(m) => inner.run_reshare(scheme, m, events, role, others).await,
+                ReshareMachine::Ed(m) => inner.run_reshare(scheme, m, events, role, others).await,
             },
             MachineStart::SignSchnorr(scheme, key_id, signers, m) => {
                 let sig: ThresholdSignature = match m {
@@ -1833,6 +2055,14 @@ async fn dispatch(inner: Arc<Inner>, mut inbound: mpsc::Receiver<Inbound>) {
                 Ok(Control::Propose { client, request }) => {
                     tokio::spawn(inner.clone().join(from, session, Caller::client(client), request));
                 }
+                Ok(Control::ReceiptQuery) => {
+                    let i = inner.clone();
+                    let _ = tokio::task::spawn_blocking(move || i.answer_receipt_query(from, session)).await;
+                }
+                Ok(Control::Receipt(bytes)) => {
+                    let i = inner.clone();
+                    let _ = tokio::task::spawn_blocking(move || i.on_receipt(from, session, &bytes)).await;
+                }
                 Ok(other) => match target {
                     Some(tx) => {
                         let _ = tx.send(SessionEvent::Control(from, other)).await;
@@ -1855,12 +2085,18 @@ async fn dispatch(inner: Arc<Inner>, mut inbound: mpsc::Receiver<Inbound>) {
 /// Keeps the presignature pools and the prime pool filled.
 async fn background(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut ticks: u64 = 0;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = inner.stop.notified() => return,
         }
         expire_early(&inner);
+        ticks = ticks.wrapping_add(1);
+        if ticks % RECEIPT_QUERY_TICKS == 1 {
+            let i = inner.clone();
+            let _ = tokio::task::spawn_blocking(move || i.query_pending_receipts()).await;
+        }
         if inner.presign_pool > 0 {
             refill_presignatures(&inner);
         }

@@ -371,7 +371,16 @@ pub enum Control {
     Refuse(String),
     /// The proposer cancelled the session (a participant refused, or the proposal timed out).
     Cancel(String),
+    /// The sender confirmed the hand-over of the reshare session (the frame's session id) but
+    /// never saw it complete: does the recipient hold its receipt?
+    ReceiptQuery,
+    /// The hand-over receipt of the reshare session (the frame's session id), encoded by
+    /// `HandoverReceipt::to_bytes` for the key's curve.
+    Receipt(Vec<u8>),
 }
+
+/// Longest accepted hand-over receipt (a 1024-party session's is far below this).
+pub const MAX_RECEIPT: usize = 4 << 20;
 
 const CONTROL_VERSION: u8 = 1;
 const MAX_REASON: usize = 1024;
@@ -395,6 +404,12 @@ impl Control {
             }
             Control::Cancel(reason) => {
                 w.u8(4).bytes(truncate(reason).as_bytes());
+            }
+            Control::ReceiptQuery => {
+                w.u8(5);
+            }
+            Control::Receipt(bytes) => {
+                w.u8(6).bytes(bytes);
             }
         }
         w.into_bytes()
@@ -420,6 +435,8 @@ impl Control {
             2 => Control::Accept,
             3 => Control::Refuse(text(&mut r)?),
             4 => Control::Cancel(text(&mut r)?),
+            5 => Control::ReceiptQuery,
+            6 => Control::Receipt(r.bytes("receipt", MAX_RECEIPT)?.to_vec()),
             _ => return Err(DecodeError::Invalid { what: "control message kind", reason: "unknown or malformed" }),
         };
         r.finish()?;
@@ -487,6 +504,8 @@ mod tests {
             Control::Accept,
             Control::Refuse("no".into()),
             Control::Cancel("because".into()),
+            Control::ReceiptQuery,
+            Control::Receipt(vec![6; 300]),
         ];
         for m in msgs {
             assert_eq!(Control::from_bytes(&m.to_bytes()).unwrap(), m);

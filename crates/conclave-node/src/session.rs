@@ -34,14 +34,65 @@ pub(crate) enum Role {
     Participant { proposer: PartyIndex },
 }
 
+/// Runs before each batch of a machine's messages is sent.
+pub(crate) type BeforeSend<'a, M> = Box<dyn FnMut(&M) -> Result<(), NodeError> + Send + 'a>;
+
+/// Whether a protocol message (recipient, envelope bytes) must not be sent.
+#[cfg(feature = "fault-injection")]
+pub(crate) type Withhold<'a> = Box<dyn Fn(PartyIndex, &[u8]) -> bool + Send + Sync + 'a>;
+
+/// What a caller of [`drive_with`] adds to the plain driver.
+pub(crate) struct Hooks<'a, M> {
+    /// Runs before each batch of the machine's messages is sent; an error ends the session
+    /// with nothing sent (a reshare stores its confirmed hand-over here before confirming).
+    pub before_send: BeforeSend<'a, M>,
+    /// A protocol message this node must not send: fault injection in tests only.
+    #[cfg(feature = "fault-injection")]
+    pub withhold: Option<Withhold<'a>>,
+}
+
+impl<'a, M> Hooks<'a, M> {
+    /// Hooks that run `before_send` and withhold nothing.
+    pub fn before_send(before_send: BeforeSend<'a, M>) -> Self {
+        Self {
+            before_send,
+            #[cfg(feature = "fault-injection")]
+            withhold: None,
+        }
+    }
+}
+
+impl<M> Default for Hooks<'_, M> {
+    fn default() -> Self {
+        Self::before_send(Box::new(|_| Ok(())))
+    }
+}
+
 /// Runs `machine` to its end.
 pub(crate) async fn drive<M>(
+    machine: M,
+    transport: &Transport,
+    events: mpsc::Receiver<SessionEvent>,
+    role: Role,
+    others: &[PartyIndex],
+    round_timeout: Duration,
+) -> Result<M::Output, NodeError>
+where
+    M: StateMachine + Send + 'static,
+    M::Output: Send + 'static,
+{
+    drive_with(machine, transport, events, role, others, round_timeout, Hooks::default()).await
+}
+
+/// [`drive`] with [`Hooks`].
+pub(crate) async fn drive_with<M>(
     mut machine: M,
     transport: &Transport,
     mut events: mpsc::Receiver<SessionEvent>,
     mut role: Role,
     others: &[PartyIndex],
     round_timeout: Duration,
+    mut hooks: Hooks<'_, M>,
 ) -> Result<M::Output, NodeError>
 where
     M: StateMachine + Send + 'static,
@@ -52,7 +103,8 @@ where
     let mut round = machine.current_round();
     let mut deadline = Instant::now() + round_timeout;
     loop {
-        send_outgoing(&mut machine, transport, session, others);
+        (hooks.before_send)(&machine)?;
+        send_outgoing(&mut machine, transport, session, others, &hooks);
         if machine.is_finished() {
             return match machine.take_output() {
                 Some(Ok(out)) => Ok(out),
@@ -132,7 +184,14 @@ pub(crate) fn send_control(transport: &Transport, to: PartyIndex, session: Sessi
     }
 }
 
-fn send_outgoing<M: StateMachine>(machine: &mut M, transport: &Transport, session: SessionId, others: &[PartyIndex]) {
+#[cfg_attr(not(feature = "fault-injection"), allow(unused_variables))]
+fn send_outgoing<M: StateMachine>(
+    machine: &mut M,
+    transport: &Transport,
+    session: SessionId,
+    others: &[PartyIndex],
+    hooks: &Hooks<'_, M>,
+) {
     let round: RoundId = machine.current_round();
     for out in machine.take_outgoing() {
         let targets: Vec<PartyIndex> = match out.to {
@@ -140,6 +199,11 @@ fn send_outgoing<M: StateMachine>(machine: &mut M, transport: &Transport, sessio
             None => others.to_vec(),
         };
         for to in targets {
+            #[cfg(feature = "fault-injection")]
+            if hooks.withhold.as_ref().is_some_and(|w| w(to, &out.bytes)) {
+                tracing::warn!(session = %session, peer = %to, "fault injected: message withheld");
+                continue;
+            }
             let frame = Frame { channel: Channel::Protocol, session, round: round.0, payload: out.bytes.clone() };
             if let Err(e) = transport.send(to, frame) {
                 // The peer will be blamed as silent by the others if this loses its message;

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use conclave_ecdsa::HashName;
-use conclave_node::{FaultPoint, NodeError, Scheme, SignData};
+use conclave_node::{FaultPoint, NodeError, Scheme, SessionState, SignData};
 use conclave_protocol::{Fault, PartyIndex, PartySet};
 
 fn set(v: &[u16]) -> PartySet {
@@ -204,6 +204,50 @@ async fn presignature_pool_and_crash_after_take() {
         .await
         .unwrap();
     common::verify_externally(&sig, b"after");
+    cluster.shutdown().await;
+}
+
+/// Issue 7's withheld confirmation: node 2 withholds its last reshare message (its round-2
+/// echo) from node 0. Nodes 1 and 2 see every confirmation and commit; node 0 times out,
+/// names node 2 silent, and keeps its old share *and* the new share it confirmed (sealed, as a
+/// pending hand-over). It then asks the session's parties for their receipt, checks it, and
+/// commits too: the group ends on one sharing, and it signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_withheld_confirmation_is_finished_from_a_peers_receipt() {
+    let cluster = common::start(3, 3, 0).await;
+    let old = cluster.node(1).keygen(&common::caller(), Scheme::Ed25519, 2, None).await.unwrap();
+    cluster.wait_for_key(&old.key_id).await;
+    cluster.node(2).inject_fault(FaultPoint::WithholdReshareEcho(PartyIndex(0)));
+    let new = cluster.node(1).refresh(&common::caller(), &old.key_id, false).await.unwrap();
+    assert_eq!(new.public_key, old.public_key);
+    // Node 0's session failed (node 2 silent towards it) …
+    common::wait_until(Duration::from_secs(30), || {
+        cluster.node(0).sessions().iter().any(|s| {
+            s.kind == "reshare"
+                && matches!(&s.state, SessionState::Failed { culprits, .. } if culprits.iter().any(|(p, _)| *p == PartyIndex(2)))
+        })
+    })
+    .await;
+    // … and it still finishes the hand-over, from a peer's receipt.
+    common::wait_until(Duration::from_secs(60), || {
+        (0..3).all(|i| cluster.node(i).key(&new.key_id).is_some() && cluster.node(i).key(&old.key_id).is_none())
+    })
+    .await;
+    let metrics = cluster.node(0).metrics_text();
+    assert!(metrics.contains("conclave_handovers_recovered_total 1"), "{metrics}");
+    assert!(metrics.contains("conclave_handovers_pending 0"), "{metrics}");
+    let recovered = cluster.node(0).audit(1, usize::MAX).unwrap();
+    assert!(
+        recovered.iter().any(|e| e.event == "reshared" && e.details.contains_key("receipt_from")),
+        "node 0 recorded the recovered hand-over"
+    );
+    // Node 0's new share signs with node 1's.
+    let sig = cluster
+        .node(0)
+        .sign(&common::caller(), &new.key_id, data_for(Scheme::Ed25519, b"recovered"), &[], Some(set(&[0, 1])))
+        .await
+        .unwrap();
+    common::verify_externally(&sig, b"recovered");
     cluster.shutdown().await;
 }
 

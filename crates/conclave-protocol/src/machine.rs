@@ -245,6 +245,12 @@ impl<P: Protocol> Machine<P> {
         Ok(m)
     }
 
+    /// The protocol's current state (`None` once finished): lets a driver look at what a
+    /// round holds before its messages leave (a reshare's confirmed hand-over, for example).
+    pub fn state(&self) -> Option<&P> {
+        self.state.as_ref()
+    }
+
     fn finish(&mut self, result: Result<P::Output, ProtocolError>) {
         if let Some(e) = result.as_ref().err().filter(|e| !matches!(e, ProtocolError::AbortedByPeer { .. })) {
             // Tell every other party we stopped and why: faults seen only by us (in direct

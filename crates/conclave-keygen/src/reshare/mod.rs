@@ -165,6 +165,62 @@ impl<C: Curve> HandoverReceipt<C> {
     }
 }
 
+/// A hand-over we confirmed but have not seen complete: the new sharing we confirmed and, if we
+/// are in the new group, our new share. Kept (sealed, in the node's store) from the moment our
+/// confirmation leaves until a receipt for the session arrives, so that a party from which
+/// the last messages were withheld can still finish the hand-over the others committed
+/// (spec step 3.6). Not `Clone`; `Debug` shows public data only.
+#[derive(Debug)]
+pub struct PendingHandover<C: Curve> {
+    /// The session.
+    pub session: SessionId,
+    /// The old key's id.
+    pub old_key_id: KeyId,
+    /// `O`.
+    pub old_signers: PartySet,
+    /// The confirmation digest we signed.
+    pub confirmation: [u8; 32],
+    /// The new group's public data we confirmed.
+    pub new_public: PublicKeyShare<C>,
+    /// Our new share, if we are in the new group.
+    pub share: Option<KeyShare<C>>,
+}
+
+impl<C: Curve> PendingHandover<C> {
+    /// The session's parties, `O ∪ N′`: who may hold a receipt.
+    pub fn session_parties(&self) -> PartySet {
+        let mut all: Vec<PartyIndex> = self.old_signers.iter().chain(self.new_public.parties.iter()).collect();
+        all.sort_unstable();
+        all.dedup();
+        // Both sets are non-empty, so their union is a valid party set.
+        PartySet::new(all).unwrap_or_else(|_| self.new_public.parties.clone())
+    }
+
+    /// Finishes the hand-over with `receipt` (held by any party of the session): the receipt
+    /// must verify under the parties' identity keys and be for exactly the sharing we
+    /// confirmed. Gives what the session would have given us; on a mismatch, gives the pending
+    /// hand-over back untouched.
+    pub fn complete(
+        self,
+        receipt: HandoverReceipt<C>,
+        peers: &BTreeMap<PartyIndex, IdentityPublicKey>,
+    ) -> Result<ReshareOutput<C>, Box<Self>> {
+        let matches = receipt.session == self.session
+            && receipt.old_key_id == self.old_key_id
+            && receipt.old_signers == self.old_signers
+            && receipt.confirmation == self.confirmation
+            && receipt.new_public == self.new_public
+            && receipt.verify(peers);
+        if !matches {
+            return Err(Box::new(self));
+        }
+        Ok(match self.share {
+            Some(share) => ReshareOutput::Share(share, receipt),
+            None => ReshareOutput::Retired(receipt),
+        })
+    }
+}
+
 /// What a successful reshare gives a party.
 #[derive(Debug)]
 pub enum ReshareOutput<C: Curve> {
@@ -286,6 +342,17 @@ impl<C: Curve> Protocol for Reshare<C> {
         match self {
             Reshare::Round1(s) => s.proceed(input).map(|(s, out)| Step::Next(Reshare::Round2(s), out)),
             Reshare::Round2(s) => s.proceed(input).map(Step::Done),
+        }
+    }
+}
+
+impl<C: Curve> Reshare<C> {
+    /// The hand-over we confirmed, once our confirmation is about to leave (round 2), else
+    /// `None`. A node stores it before sending that confirmation.
+    pub fn pending(&self) -> Option<PendingHandover<C>> {
+        match self {
+            Reshare::Round1(_) => None,
+            Reshare::Round2(s) => s.pending(),
         }
     }
 }

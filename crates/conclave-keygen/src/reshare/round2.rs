@@ -14,7 +14,7 @@ use conclave_protocol::{
 
 use super::msg::{Accusation, Verdict};
 use super::round1::check_direct;
-use super::{Context, HandoverReceipt, ReshareOutput, PROTOCOL};
+use super::{Context, HandoverReceipt, PendingHandover, ReshareOutput, PROTOCOL};
 use crate::key_share::{KeyShare, PublicKeyShare};
 
 /// Round 2 expects one reliable broadcast from everyone.
@@ -42,6 +42,21 @@ impl<C: Curve> State<C> {
         own_verdict: Verdict,
     ) -> Self {
         Self { ctx, commitments, new_public, hash, secret, own_verdict }
+    }
+
+    /// What we hold once our verdict is a confirmation: the new sharing we confirmed and our
+    /// new share (if we are new). Everything needed to finish the hand-over later from any
+    /// party's receipt, should the last messages not reach us (spec step 3.6).
+    pub(crate) fn pending(&self) -> Option<PendingHandover<C>> {
+        let Verdict::Confirm { hash } = &self.own_verdict else { return None };
+        Some(PendingHandover {
+            session: self.ctx.session,
+            old_key_id: self.ctx.old.key_id,
+            old_signers: self.ctx.params.old_signers.clone(),
+            confirmation: *hash,
+            new_public: self.new_public.clone(),
+            share: self.secret.as_ref().map(|s| KeyShare::new(self.new_public.clone(), self.ctx.me, s.clone_secret())),
+        })
     }
 
     /// The accused party's signed statement for the round-1 direct message an accusation
