@@ -26,7 +26,9 @@ fn set(v: &[u16]) -> PartySet {
 }
 
 /// (name, old t, old n, old signers, new t, new parties).
-const SCENARIOS: [(&str, u16, u16, &[u16], u16, &[u16]); 4] = [
+type Scenario = (&'static str, u16, u16, &'static [u16], u16, &'static [u16]);
+
+const SCENARIOS: [Scenario; 4] = [
     ("(2,3)→(3,5)", 2, 3, &[0, 2], 3, &[0, 1, 2, 3, 4]),
     ("(3,5)→(2,3)", 3, 5, &[0, 1, 2], 2, &[1, 3, 5]),
     ("(2,3)→(2,3), party 1 replaced by 3", 2, 3, &[0, 2], 2, &[0, 2, 3]),
