@@ -83,3 +83,70 @@ fn tampered_reveal_and_proofs_name_the_sender() {
     });
     assert_blamed(&results, &[1], &[(0, Fault::InvalidProof)]);
 }
+
+/// A random prime of `bits` bits, ≡ `residue` mod 4.
+fn prime(rng: &mut impl RngCore, bits: u32, residue: u32) -> Integer {
+    let mut bytes = vec![0u8; bits.div_ceil(8) as usize];
+    rng.fill_bytes(&mut bytes);
+    let mut x = Integer::from_str_radix(&hex::encode(&bytes), 16).unwrap();
+    x.keep_bits_mut(bits);
+    x.set_bit(bits - 1, true);
+    loop {
+        x.next_prime_mut();
+        if x.mod_u(4) == residue {
+            return x;
+        }
+    }
+}
+
+/// Aux-info with party 1 malicious: it runs the protocol with our own code but on a Paillier
+/// key an honest party would never accept (all its proofs are computed by our prover over that
+/// key); `adjust` may add tampering. Party 0 is honest.
+fn run_malicious(
+    salt: u64,
+    bad: DecryptionKey,
+    adjust: impl FnOnce(Sim) -> Sim,
+) -> BTreeMap<PartyIndex, Result<conclave_keygen::AuxInfo, conclave_protocol::ProtocolError>> {
+    let mut rng = conclave_testkit::rng(salt);
+    let net = Network::new(&mut rng, PartySet::range(2).unwrap());
+    let mut bad = Some(bad);
+    let machines = net
+        .parties
+        .iter()
+        .map(|p| {
+            let dk = if p.0 == 1 { bad.take().unwrap() } else { key(0) };
+            (p, aux_info::start(net.config(p).unwrap(), dk, &mut rng).unwrap())
+        })
+        .collect();
+    adjust(Simulation::new(net, machines, rng.next_u64())).run().results
+}
+
+/// Known attacks on this layer (SECURITY.md items 1–4), injected through a malicious aux-info
+/// party rather than into a proof alone: the honest party names it every time.
+#[test]
+fn known_paillier_attacks_through_a_malicious_aux_info_party_are_named() {
+    let mut rng = conclave_testkit::rng(0xbad);
+    // A modulus with a small factor (BitForge, TSSHOCK, CVE-2023-33241): N = p q with a
+    // 256-bit p, both ≡ 3 mod 4 so N is a Blum integer of full size: Π^prm and Π^mod pass,
+    // Π^fac must not.
+    let small = prime(&mut rng, 256, 3);
+    let large = prime(&mut rng, 2816, 3);
+    let bad = DecryptionKey::from_primes_unchecked(small.clone(), large.clone()).unwrap();
+    assert!(bad.encryption_key().modulus().significant_bits() >= 3071, "the size floor alone does not catch it");
+    assert_blamed(&run_malicious(10, bad, |s| s), &[0], &[(1, Fault::InvalidProof)]);
+    // (A non-Blum modulus cannot be sent this way: our prover refuses to prove Π^mod for it,
+    // so the malicious machine aborts itself. A prime, even or short modulus has no
+    // factorisation to build a key from. Those are refused by `EncryptionKey::from_modulus`
+    // and Π^mod's checks, which the reveal check of round 2 calls: see conclave-zk's tests.)
+    // Π^mod with w sharing a factor with N (the attacker knows p).
+    let bad = DecryptionKey::from_primes_unchecked(small.clone(), large).unwrap();
+    let results = run_malicious(12, bad, move |s| {
+        let small = small.clone();
+        s.intercept(Tamper::new(PartyIndex(1), 3, MessageKind::Broadcast, move |b| {
+            let mut m = AuxMod::from_bytes(b).unwrap();
+            m.psi.w = small.clone();
+            m.to_bytes()
+        }))
+    });
+    assert_blamed(&results, &[0], &[(1, Fault::InvalidProof)]);
+}

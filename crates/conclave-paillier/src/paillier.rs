@@ -494,6 +494,18 @@ impl DecryptionKey {
         Self::from_checked_primes(p, q)
     }
 
+    /// A private key from two distinct primes that need not be safe nor of any size, as long
+    /// as `N = p q` passes [`EncryptionKey::from_modulus`]: what a malicious party would use
+    /// (a modulus with a small factor, a non-Blum modulus). Tests that play a malicious party
+    /// only (feature `adversary`); honest parties use [`DecryptionKey::from_safe_primes`].
+    #[cfg(feature = "adversary")]
+    pub fn from_primes_unchecked(p: Integer, q: Integer) -> Result<Self, PaillierError> {
+        if p == q {
+            return Err(PaillierError::EqualPrimes);
+        }
+        Self::from_checked_primes(SecretInt::new(p), SecretInt::new(q))
+    }
+
     /// Builds a private key from the next two primes of `pool`.
     ///
     /// Checks: the pool holds at least two primes; then as
