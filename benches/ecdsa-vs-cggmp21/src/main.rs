@@ -631,7 +631,7 @@ fn run_config(t: u16, n: u16, a: &Args, primes: &Primes, seed: u64) -> Result<Ve
 
     // Presign and sign.
     let (mut our_pre, mut our_sig, mut cg_pre, mut cg_sig) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for r in 0..presign_runs.max(fast.min(presign_runs * 3)) {
+    for r in 0..presign_runs {
         let (p, s) = our_presign_sign(rng, &our_keys, &our_aux_info, t)?;
         let (p2, s2) = cg_presign_sign(rng, &cg_keys, t)?;
         if r < presign_runs {
@@ -772,7 +772,7 @@ fn results_json(a: &Args, primes: &Primes, rows: &[Row], seconds: f64) -> serde_
 
 struct Args {
     configs: Vec<(u16, u16)>,
-    /// Runs of aux-info (n < 10) and presign.
+    /// Runs of aux-info (n < 10) and of presign with sign.
     runs: usize,
     /// Runs of aux-info for n ≥ 10.
     large_runs: usize,
