@@ -183,7 +183,7 @@ def targets(rows: list[dict]) -> list[str]:
         line("aux-info protocol alone (information)", 0.5, pick("aux-info-protocol")),
         line("bytes: aux-info vs cggmp21", 1.0, pick("aux-info", "ratio_bytes")),
         line("bytes: presign vs cggmp21", 1.0, pick("presign", "ratio_bytes")),
-        line("bytes: DKG vs cggmp21 keygen", 1.0, pick("dkg", "ratio_bytes", "secp256k1")),
+        line("bytes: DKG vs cggmp21 keygen (information)", 1.0, pick("dkg", "ratio_bytes", "secp256k1")),
         line("FROST sign vs the ZF crates", 1.2, pick("frost-sign")),
         line("FROST sign vs the ZF crates + share checks", 1.2, pick("frost-sign", "ratio_alt_ms")),
     ]
@@ -207,9 +207,10 @@ def doc_region(results: dict, run: dict, svg_name: str) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['os']}; load average (1, 5, 15 min) at start → end: "
         f"{m['load']} (other builds ran beside it).",
         f"Runs: configurations {', '.join('(%d,%d)' % tuple(c) for c in args.get('configs', []))}; "
-        f"median of {args.get('runs')} runs for presign and aux-info (aux-info: {args.get('large_runs')} "
-        f"at n ≥ 10), {args.get('sign_runs')} for the others; {args.get('jobs')} configurations at a time, "
-        "each on its own thread; the column *runs* gives the count of each row.",
+        f"medians over {args.get('runs')} runs of presign (with its sign) and of aux-info "
+        f"({args.get('large_runs')} of aux-info at n ≥ 10), over {args.get('sign_runs')} runs of the "
+        f"others (the column *runs* gives each row's count); {args.get('jobs')} configurations at a "
+        "time, each on its own thread (per-thread CPU clocks, so they do not count each other's work).",
         "",
         "Every figure comes from this one run. *ms/party*: CPU time of the thread running the party "
         "(`CLOCK_THREAD_CPUTIME_ID`) inside that party's own calls, mean over the parties, median over "
@@ -227,7 +228,9 @@ def doc_region(results: dict, run: dict, svg_name: str) -> str:
         "driver does before aggregating; the first is the bare crates (commit, sign, aggregate). "
         "Aux-info includes two 1536-bit safe primes per party at the mean CPU time per prime of this run "
         f"({primes.get('per_side')} primes per side: ours {fmt_ms(primes.get('ours_mean_ms', float('nan')))}, "
-        f"fast-paillier {fmt_ms(primes.get('peer_mean_ms', float('nan')))}). Refresh is ours (a reshare "
+        f"fast-paillier {fmt_ms(primes.get('peer_mean_ms', float('nan')))}; the search time of a safe prime "
+        "is roughly geometric, so this ratio moves with the sample; the protocol-only rows do not depend "
+        "on it). Refresh is ours (a reshare "
         "to the same group, curve shares only: an ECDSA key's Paillier keys are renewed by aux-info) "
         "against `frost_core::keys::refresh`. Reshare has no peer in these crates: ours alone, a t-of-n "
         "key handed from the signers {0, …, t−1} to a new group of n in which party 0 leaves and party n "
