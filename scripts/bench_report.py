@@ -120,6 +120,21 @@ def by_series(rows: list[dict]) -> dict[tuple[str, str], dict[int, dict]]:
     return s
 
 
+# Why a protocol's per-party cost grows as it does (shown beside the growth factors).
+WHY = {
+    "dkg": "each party checks a t-point Feldman commitment from each of the n − 1 others: "
+    "work ∝ (n − 1)·t; our bytes add the echo round (below)",
+    "refresh": "as the DKG: t-point commitments from n − 1 dealers",
+    "reshare": "t dealers send t-point commitments to n + 1 parties; echo round as the DKG",
+    "aux-info": "n − 1 Π^mod/Π^prm/Π^fac verifications; the two primes are a constant per party",
+    "aux-info-protocol": "n − 1 Π^mod/Π^prm/Π^fac verifications per party",
+    "presign": "two Π^enc-elg and two Π^aff-g per pair of signers",
+    "sign": "ours verifies t − 1 signed envelopes; cggmp21's combine is constant",
+    "frost-sign": "our bytes: the echo round resends a signed digest of each of the t − 1 others' "
+    "broadcasts to each of them, (t − 1)² entries",
+}
+
+
 def growth_table(rows: list[dict]) -> list[str]:
     series = by_series(rows)
     ns = sorted({r["n"] for r in rows})
@@ -128,14 +143,16 @@ def growth_table(rows: list[dict]) -> list[str]:
     lo, hi = ns[0], ns[-1]
     out = [
         f"Growth factor = per-party cost at n = {hi} ÷ per-party cost at n = {lo} (CPU time; bytes in "
-        "brackets). Per-party cost is linear in the number of parties when it grows no faster than the "
-        "number of *other* parties a party deals with in the session: n − 1 for the protocols of all "
-        f"n parties ({lo - 1} → {hi - 1}), t − 1 for those of the t signers, n for a reshare "
-        "(n + 1 parties: the new group and the party that leaves). A growth at or below that bound "
-        "means per-party cost at most linear in n (a constant per other party, or less).",
+        "brackets), for ours and for the peer. Per-party cost is linear in n when it grows no faster than "
+        "the number of *other* parties a party deals with in the session: n − 1 for the protocols of all "
+        f"n parties ({lo - 1} → {hi - 1}), t − 1 for those of the t signers, n for a reshare (n + 1 "
+        "parties: the new group and the party that leaves). The configurations raise t with n "
+        "(t = 2, 3, 5), so a protocol whose messages carry t-point commitments (DKG, refresh, reshare) "
+        "grows as (n − 1)·t even when it is linear in n at a fixed t; that bound is given too "
+        "(\"≤ (others)·t\": within it, not within the plain linear bound).",
         "",
-        f"| protocol | ours growth n={lo}→{hi} | peer growth | linear bound | at most linear? |",
-        "|---|---|---|---|---|",
+        f"| protocol | ours growth n={lo}→{hi} | peer growth | linear bound (others) | (others)·t bound | time at most linear? | bytes at most linear? | why |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for k, label in SERIES:
         pts = series.get(k)
@@ -143,6 +160,7 @@ def growth_table(rows: list[dict]) -> list[str]:
             continue
         a, b = pts[lo], pts[hi]
         bound = others(k, b["t"], hi) / max(1, others(k, a["t"], lo))
+        tb = bound * b["t"] / a["t"]
         g = b["ours"]["ms"] / a["ours"]["ms"]
         gb = b["ours"]["bytes"] / max(1, a["ours"]["bytes"])
         if a.get("peer") and b.get("peer"):
@@ -151,8 +169,27 @@ def growth_table(rows: list[dict]) -> list[str]:
             peer = f"{pg:.2f}× ({pgb:.2f}×)"
         else:
             peer = "—"
-        ok = "yes" if g <= bound * 1.05 and gb <= bound * 1.05 else "**no**"
-        out.append(f"| {label} | {g:.2f}× ({gb:.2f}×) | {peer} | {bound:.2f}× | {ok} |")
+        feldman = k[0] in ("dkg", "refresh", "reshare")
+
+        def verdict(x: float) -> str:
+            if x <= bound * 1.05:
+                return "yes"
+            if feldman and x <= tb * 1.05:
+                return "≤ (others)·t"
+            return "**no**"
+
+        out.append(
+            f"| {label} | {g:.2f}× ({gb:.2f}×) | {peer} | {bound:.2f}× | {f'{tb:.2f}×' if feldman else '—'} "
+            f"| {verdict(g)} | {verdict(gb)} | {WHY.get(k[0], '')} |"
+        )
+    out += [
+        "",
+        "Our bytes in the DKG, refresh, reshare and FROST sign grow faster than n because of the "
+        "reliable-broadcast echo round: every party sends each other party the digest *and the "
+        "broadcaster's signature* of every broadcast it received (98 bytes per entry), which is "
+        "quadratic per party; cggmp21's echo sends one hash. Sending one digest over all broadcasts "
+        "and revealing the signed entries only on a mismatch would make it linear.",
+    ]
     return out
 
 

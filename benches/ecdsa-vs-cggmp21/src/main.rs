@@ -228,8 +228,7 @@ where
     while left > 0 {
         let mut progressed = false;
         for i in 0..n {
-            loop {
-                let St::Active(party, wants) = &mut states[i] else { break };
+            while let St::Active(party, wants) = &mut states[i] {
                 if *wants {
                     let Some(m) = queues[i].pop_front() else { break };
                     let t0 = thread_cpu();
@@ -320,11 +319,7 @@ fn cg_keygen(rng: &mut ChaCha20Rng, n: u16, t: u16) -> Result<(Vec<CgIncomplete>
     let parties = rngs
         .iter_mut()
         .zip(0u16..)
-        .map(|(r, i)| {
-            cggmp21::keygen::<CgSecp256k1>(eid, i, n)
-                .set_threshold(t)
-                .into_state_machine(r)
-        })
+        .map(|(r, i)| cggmp21::keygen::<CgSecp256k1>(eid, i, n).set_threshold(t).into_state_machine(r))
         .collect::<Vec<_>>();
     cg_simulate(parties)
 }
@@ -513,7 +508,10 @@ fn gen_primes(rng: &mut ChaCha20Rng, pairs: usize, jobs: usize) -> Result<Primes
                 .map(|&sd| {
                     s.spawn(move || -> Result<(OurInteger, OurInteger)> {
                         let mut r = ChaCha20Rng::seed_from_u64(sd);
-                        Ok((generate_safe_prime(&mut r, PRIME_BITS, one)?, generate_safe_prime(&mut r, PRIME_BITS, one)?))
+                        Ok((
+                            generate_safe_prime(&mut r, PRIME_BITS, one)?,
+                            generate_safe_prime(&mut r, PRIME_BITS, one)?,
+                        ))
                     })
                 })
                 .collect();

@@ -83,7 +83,8 @@ pub fn zf_dkg<C: Ciphersuite>(rng: &mut ChaCha20Rng, t: u16, n: u16, point_len: 
     let mut secrets1 = Vec::new();
     let mut round1 = BTreeMap::new();
     for (i, id) in ids.iter().enumerate() {
-        let (s, p) = clk.time(i, || zf_dkg::part1::<C, _>(*id, n, t, &mut *rng)).map_err(|e| anyhow!("zf dkg 1: {e}"))?;
+        let (s, p) =
+            clk.time(i, || zf_dkg::part1::<C, _>(*id, n, t, &mut *rng)).map_err(|e| anyhow!("zf dkg 1: {e}"))?;
         secrets1.push(s);
         round1.insert(*id, p);
     }
@@ -105,8 +106,7 @@ pub fn zf_dkg<C: Ciphersuite>(rng: &mut ChaCha20Rng, t: u16, n: u16, point_len: 
     for (i, (id, s2)) in ids.iter().zip(secrets2).enumerate() {
         let mine = others(id);
         let received = round2.remove(id).context("zf dkg: no round-2 packages")?;
-        let (kp, pkp) =
-            clk.time(i, || zf_dkg::part3(&s2, &mine, &received)).map_err(|e| anyhow!("zf dkg 3: {e}"))?;
+        let (kp, pkp) = clk.time(i, || zf_dkg::part3(&s2, &mine, &received)).map_err(|e| anyhow!("zf dkg 3: {e}"))?;
         if public.as_ref().is_some_and(|p: &PublicKeyPackage<C>| p.verifying_key() != pkp.verifying_key()) {
             bail!("zf dkg: parties disagree on the key");
         }
@@ -225,7 +225,11 @@ pub fn our_reshare<C: Curve>(
 }
 
 /// Our FROST signing session among the signers {0, …, t − 1}.
-pub fn our_frost_sign<S: Scheme>(rng: &mut ChaCha20Rng, keys: &BTreeMap<PartyIndex, KeyShare<S::Curve>>, t: u16) -> Result<Cost> {
+pub fn our_frost_sign<S: Scheme>(
+    rng: &mut ChaCha20Rng,
+    keys: &BTreeMap<PartyIndex, KeyShare<S::Curve>>,
+    t: u16,
+) -> Result<Cost> {
     let signers = PartySet::range(t)?;
     let req = SignRequest::new([0x42u8; 32]);
     let net = Network::new(rng, signers);
