@@ -17,8 +17,12 @@
 //!   mean per-prime CPU time measured over all primes each side generated in this run (ours with
 //!   one thread, like `fast-paillier`'s generator).
 //!
-//! Usage: `cargo run --release --manifest-path benches/ecdsa-vs-cggmp21/Cargo.toml -- [--configs 2,3:3,5]
-//! [--runs 3] [--sign-runs 9] [--primes 20] [--seed 2024]`; results in `docs/benchmarks.md`.
+//! Also DKG, FROST signing, refresh and reshare beside the Zcash Foundation `frost-*` crates
+//! (`schnorr.rs`), the same way.
+//!
+//! Usage (normally through `scripts/bench`, which writes docs/benchmarks.md from the JSON):
+//! `cargo run --release --manifest-path benches/ecdsa-vs-cggmp21/Cargo.toml -- [--configs 2,3:3,5:5,10]
+//! [--runs 3] [--large-runs 1] [--sign-runs 15] [--jobs 2] [--primes 0] [--seed 2024] [--json PATH]`.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
