@@ -17,19 +17,25 @@
 //!   mean per-prime CPU time measured over all primes each side generated in this run (ours with
 //!   one thread, like `fast-paillier`'s generator).
 //!
-//! Usage: `cargo run --release --manifest-path benches/ecdsa-vs-cggmp21/Cargo.toml -- [--configs 2,3:3,5]
-//! [--runs 3] [--sign-runs 9] [--primes 20] [--seed 2024]`; results in `docs/benchmarks.md`.
+//! Also DKG, FROST signing, refresh and reshare beside the Zcash Foundation `frost-*` crates
+//! (`schnorr.rs`), the same way.
+//!
+//! Usage (normally through `scripts/bench`, which writes docs/benchmarks.md from the JSON):
+//! `cargo run --release --manifest-path benches/ecdsa-vs-cggmp21/Cargo.toml -- [--configs 2,3:3,5:5,10]
+//! [--runs 3] [--large-runs 1] [--sign-runs 15] [--jobs 2] [--primes 0] [--seed 2024] [--json PATH]`.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
+
+mod schnorr;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use conclave_ecdsa::hd::DerivationPath;
 use conclave_ecdsa::presign;
 use conclave_ecdsa::{sign, HashName, SignedData};
-use conclave_keygen::{aux_info, dkg, AuxInfo, KeyShare};
+use conclave_keygen::{aux_info, AuxInfo, KeyShare};
 use conclave_math::Secp256k1;
 use conclave_paillier::{generate_safe_prime, DecryptionKey, Integer as OurInteger};
 use conclave_protocol::sim::{Network, Simulation};
@@ -115,14 +121,8 @@ fn our_simulate<M: StateMachine>(
     Ok((outputs, Cost { ms, run_ms: run_nanos as f64 / 1e6 / n, wall_ms: wall / n, bytes, bytes_hex: bytes }))
 }
 
-fn our_keygen(rng: &mut ChaCha20Rng, n: u16, t: u16) -> Result<BTreeMap<PartyIndex, KeyShare<Secp256k1>>> {
-    let net = Network::new(rng, PartySet::range(n)?);
-    let (shares, _) = our_simulate(&net, rng, |_, cfg, rng| Ok(dkg::start::<Secp256k1>(cfg, t, rng)?))?;
-    let first = shares.values().next().context("no party")?;
-    if !shares.values().all(|s| s.public() == first.public()) {
-        bail!("our DKG: parties disagree on the key");
-    }
-    Ok(shares)
+fn our_keygen(rng: &mut ChaCha20Rng, n: u16, t: u16) -> Result<(BTreeMap<PartyIndex, KeyShare<Secp256k1>>, Cost)> {
+    schnorr::our_dkg::<Secp256k1>(rng, t, n)
 }
 
 fn our_aux(
@@ -232,8 +232,7 @@ where
     while left > 0 {
         let mut progressed = false;
         for i in 0..n {
-            loop {
-                let St::Active(party, wants) = &mut states[i] else { break };
+            while let St::Active(party, wants) = &mut states[i] {
                 if *wants {
                     let Some(m) = queues[i].pop_front() else { break };
                     let t0 = thread_cpu();
@@ -316,7 +315,7 @@ where
 type CgKeyShare = cggmp21::KeyShare<CgSecp256k1, SecurityLevel128>;
 type CgIncomplete = cggmp21::IncompleteKeyShare<CgSecp256k1>;
 
-fn cg_keygen(rng: &mut ChaCha20Rng, n: u16, t: u16) -> Result<Vec<CgIncomplete>> {
+fn cg_keygen(rng: &mut ChaCha20Rng, n: u16, t: u16) -> Result<(Vec<CgIncomplete>, Cost)> {
     let mut eid_bytes = [0u8; 32];
     rng.fill_bytes(&mut eid_bytes);
     let mut rngs: Vec<ChaCha20Rng> = (0..n).map(|_| ChaCha20Rng::seed_from_u64(rng.next_u64())).collect();
@@ -324,14 +323,9 @@ fn cg_keygen(rng: &mut ChaCha20Rng, n: u16, t: u16) -> Result<Vec<CgIncomplete>>
     let parties = rngs
         .iter_mut()
         .zip(0u16..)
-        .map(|(r, i)| {
-            cggmp21::keygen::<CgSecp256k1>(eid, i, n)
-                .set_threshold(t)
-                .into_state_machine(r)
-        })
+        .map(|(r, i)| cggmp21::keygen::<CgSecp256k1>(eid, i, n).set_threshold(t).into_state_machine(r))
         .collect::<Vec<_>>();
-    let (shares, _) = cg_simulate(parties)?;
-    Ok(shares)
+    cg_simulate(parties)
 }
 
 fn cg_aux(
@@ -418,10 +412,6 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
 /// Median (field by field) of several runs.
 fn med(costs: &[Cost]) -> Cost {
     let f = |g: fn(&Cost) -> f64| median(&mut costs.iter().map(g).collect::<Vec<_>>());
@@ -434,13 +424,250 @@ fn med(costs: &[Cost]) -> Cost {
     }
 }
 
+/// One line of the results: a protocol at one (t, n), ours beside the peer (if it has one).
+#[derive(Debug, Clone)]
 struct Row {
+    /// Stable protocol key: dkg, aux-info, aux-info-protocol, presign, sign, frost-sign,
+    /// refresh, reshare.
     protocol: &'static str,
+    /// Curve or signature scheme.
+    scheme: &'static str,
     t: u16,
     n: u16,
-    ours: Cost,
-    theirs: Cost,
     runs: usize,
+    ours: Cost,
+    /// The peer and its cost (`None`: no peer for this protocol).
+    peer: Option<(&'static str, Cost)>,
+    /// A second peer figure (FROST: the ZF crates plus the share checks our driver does).
+    alt: Option<(&'static str, Cost)>,
+}
+
+const CGGMP21: &str = "cggmp21 0.6.3";
+
+/// Median over `runs` of `f`, which returns (ours, peer) for one run, run back to back.
+fn pairs(runs: usize, mut f: impl FnMut() -> Result<(Cost, Cost)>) -> Result<(Cost, Cost)> {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        let (x, y) = f()?;
+        a.push(x);
+        b.push(y);
+    }
+    Ok((med(&a), med(&b)))
+}
+
+fn frost_sign_row<S: conclave_frost::Scheme>(rng: &mut ChaCha20Rng, t: u16, n: u16, runs: usize) -> Result<Row> {
+    let point_len = <S::Curve as conclave_math::Curve>::POINT_LEN as u64;
+    let (ours_keys, _) = schnorr::our_dkg::<S::Curve>(rng, t, n)?;
+    let zf_keys = schnorr::zf_dealer_keys::<S::Suite>(rng, t, n)?;
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        a.push(schnorr::our_frost_sign::<S>(rng, &ours_keys, t)?);
+        b.push(schnorr::zf_sign::<S::Suite>(rng, &zf_keys, t, point_len, false)?);
+        c.push(schnorr::zf_sign::<S::Suite>(rng, &zf_keys, t, point_len, true)?);
+    }
+    Ok(Row {
+        protocol: "frost-sign",
+        scheme: S::ID.name(),
+        t,
+        n,
+        runs: a.len(),
+        ours: med(&a),
+        peer: Some((zf_name(S::ID), med(&b))),
+        alt: Some(("ZF + verify_signature_share of every share", med(&c))),
+    })
+}
+
+fn zf_name(id: conclave_frost::SchemeId) -> &'static str {
+    match id {
+        conclave_frost::SchemeId::Ed25519 => "frost-ed25519 3.0",
+        conclave_frost::SchemeId::Secp256k1 => "frost-secp256k1 3.0",
+        conclave_frost::SchemeId::Bip340 => "frost-secp256k1-tr 3.0",
+    }
+}
+
+/// Safe primes for both sides, made up front and shared by the configurations.
+struct Primes {
+    ours: Vec<(OurInteger, OurInteger)>,
+    theirs: Vec<PregeneratedPrimes<SecurityLevel128>>,
+    /// Mean CPU time per prime, ms.
+    our_ms: f64,
+    their_ms: f64,
+}
+
+/// `pairs` prime pairs per side, `jobs` pairs at a time, alternating sides so that both see
+/// the same machine load. Each batch is timed with the process CPU clock (nothing else runs in
+/// the process meanwhile; our generator searches on a thread of its own), so the figure is the
+/// mean CPU time per prime.
+fn gen_primes(rng: &mut ChaCha20Rng, pairs: usize, jobs: usize) -> Result<Primes> {
+    let one = NonZeroUsize::MIN;
+    let mut out = Primes { ours: Vec::new(), theirs: Vec::new(), our_ms: 0.0, their_ms: 0.0 };
+    let (mut our_nanos, mut their_nanos) = (0u64, 0u64);
+    while out.ours.len() < pairs {
+        let k = jobs.max(1).min(pairs - out.ours.len());
+        let seeds: Vec<u64> = (0..k).map(|_| rng.next_u64()).collect();
+        let t0 = process_cpu();
+        let ours: Vec<Result<(OurInteger, OurInteger)>> = std::thread::scope(|s| {
+            let hs: Vec<_> = seeds
+                .iter()
+                .map(|&sd| {
+                    s.spawn(move || -> Result<(OurInteger, OurInteger)> {
+                        let mut r = ChaCha20Rng::seed_from_u64(sd);
+                        Ok((
+                            generate_safe_prime(&mut r, PRIME_BITS, one)?,
+                            generate_safe_prime(&mut r, PRIME_BITS, one)?,
+                        ))
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().map_err(|_| anyhow!("prime thread panicked"))?).collect()
+        });
+        let t1 = process_cpu();
+        let theirs: Vec<Result<PregeneratedPrimes<SecurityLevel128>>> = std::thread::scope(|s| {
+            let hs: Vec<_> = seeds
+                .iter()
+                .map(|&sd| {
+                    s.spawn(move || -> Result<PregeneratedPrimes<SecurityLevel128>> {
+                        let mut r = ChaCha20Rng::seed_from_u64(sd ^ 0x5eed);
+                        let (p, q) = PregeneratedPrimes::<SecurityLevel128>::generate(&mut r).split();
+                        if p.significant_bits() != PRIME_BITS || q.significant_bits() != PRIME_BITS {
+                            bail!("cggmp21 primes are not {PRIME_BITS}-bit");
+                        }
+                        PregeneratedPrimes::<SecurityLevel128>::new(p, q).context("cggmp21 primes")
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().map_err(|_| anyhow!("prime thread panicked"))?).collect()
+        });
+        let t2 = process_cpu();
+        our_nanos += t1 - t0;
+        their_nanos += t2 - t1;
+        for r in ours {
+            out.ours.push(r?);
+        }
+        for r in theirs {
+            out.theirs.push(r?);
+        }
+        eprintln!(
+            "  primes {}/{pairs} pairs: ours {:.1} s, cggmp21 {:.1} s CPU for {k} pair(s)",
+            out.ours.len(),
+            (t1 - t0) as f64 / 1e9,
+            (t2 - t1) as f64 / 1e9
+        );
+    }
+    let count = 2.0 * out.ours.len() as f64;
+    out.our_ms = our_nanos as f64 / 1e6 / count;
+    out.their_ms = their_nanos as f64 / 1e6 / count;
+    Ok(out)
+}
+
+fn run_config(t: u16, n: u16, a: &Args, primes: &Primes, seed: u64) -> Result<Vec<Row>> {
+    use conclave_frost::{Bip340, Ed25519 as FrostEd25519, Scheme, Secp256k1 as FrostSecp256k1};
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let rng = &mut rng;
+    let fast = a.sign_runs.max(1);
+    let slow = if n >= 10 { a.large_runs.max(1) } else { a.runs.max(1) };
+    let presign_runs = a.runs.max(1);
+    let mut rows = Vec::new();
+    let row = |protocol, scheme, runs, ours, peer: Option<(&'static str, Cost)>| Row {
+        protocol,
+        scheme,
+        t,
+        n,
+        runs,
+        ours,
+        peer,
+        alt: None,
+    };
+
+    // DKG: ours on secp256k1 against cggmp21's threshold keygen; ours on Ed25519 against the
+    // ZF DKG. The keys of the last run serve the protocols below.
+    eprintln!("({t},{n}): DKG");
+    let mut our_keys = None;
+    let mut cg_cores = None;
+    let (o, c) = pairs(fast, || {
+        let (k, c1) = our_keygen(rng, n, t)?;
+        let (k2, c2) = cg_keygen(rng, n, t)?;
+        our_keys = Some(k);
+        cg_cores = Some(k2);
+        Ok((c1, c2))
+    })?;
+    rows.push(row("dkg", "secp256k1", fast, o, Some((CGGMP21, c))));
+    let our_keys = our_keys.context("no keygen")?;
+    let cg_cores = cg_cores.context("no keygen")?;
+    type EdSuite = <FrostEd25519 as Scheme>::Suite;
+    let (o, c) = pairs(fast, || {
+        let (_, c1) = schnorr::our_dkg::<conclave_math::Ed25519>(rng, t, n)?;
+        let (_, c2) = schnorr::zf_dkg::<EdSuite>(rng, t, n, 32)?;
+        Ok((c1, c2))
+    })?;
+    rows.push(row("dkg", "ed25519", fast, o, Some(("frost-ed25519 3.0", c))));
+
+    // Aux-info, with the primes made up front.
+    let mut our_aux_last = None;
+    let mut cg_aux_last = None;
+    let mut k = 0;
+    let (o, c) = pairs(slow, || {
+        let (aux, c1) = our_aux(rng, n, &primes.ours)?;
+        let (aux2, c2) = cg_aux(rng, n, &primes.theirs)?;
+        our_aux_last = Some(aux);
+        cg_aux_last = Some(aux2);
+        k += 1;
+        eprintln!("({t},{n}): aux-info run {k}: ours {:.2} s, cggmp21 {:.2} s", c1.ms / 1e3, c2.ms / 1e3);
+        Ok((c1, c2))
+    })?;
+    let with_primes = |c: Cost, prime: f64| Cost { ms: c.ms + 2.0 * prime, run_ms: c.run_ms + 2.0 * prime, ..c };
+    rows.push(row(
+        "aux-info",
+        "ecdsa-secp256k1",
+        slow,
+        with_primes(o, primes.our_ms),
+        Some((CGGMP21, with_primes(c, primes.their_ms))),
+    ));
+    rows.push(row("aux-info-protocol", "ecdsa-secp256k1", slow, o, Some((CGGMP21, c))));
+    let our_aux_info = our_aux_last.context("no aux run")?;
+    let cg_keys: Vec<CgKeyShare> = cg_cores
+        .into_iter()
+        .zip(cg_aux_last.context("no aux run")?)
+        .map(|(core, aux)| cggmp21::KeyShare::from_parts((core, aux)).map_err(|e| anyhow!("cggmp21 key share: {e}")))
+        .collect::<Result<_>>()?;
+
+    // Presign and sign.
+    let (mut our_pre, mut our_sig, mut cg_pre, mut cg_sig) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in 0..presign_runs {
+        let (p, s) = our_presign_sign(rng, &our_keys, &our_aux_info, t)?;
+        let (p2, s2) = cg_presign_sign(rng, &cg_keys, t)?;
+        if r < presign_runs {
+            eprintln!("({t},{n}): presign run {}: ours {:.0} ms, cggmp21 {:.0} ms", r + 1, p.ms, p2.ms);
+        }
+        our_pre.push(p);
+        our_sig.push(s);
+        cg_pre.push(p2);
+        cg_sig.push(s2);
+    }
+    rows.push(row("presign", "ecdsa-secp256k1", our_pre.len(), med(&our_pre), Some((CGGMP21, med(&cg_pre)))));
+    rows.push(row("sign", "ecdsa-secp256k1", our_sig.len(), med(&our_sig), Some((CGGMP21, med(&cg_sig)))));
+
+    // FROST signing.
+    eprintln!("({t},{n}): FROST, refresh, reshare");
+    rows.push(frost_sign_row::<FrostEd25519>(rng, t, n, fast)?);
+    rows.push(frost_sign_row::<FrostSecp256k1>(rng, t, n, fast)?);
+    rows.push(frost_sign_row::<Bip340>(rng, t, n, fast)?);
+
+    // Refresh: ours (a reshare to the same group) against frost-core's refresh DKG, on
+    // secp256k1. Reshare: ours alone.
+    type K1Suite = <FrostSecp256k1 as Scheme>::Suite;
+    let (zf_keys, _) = schnorr::zf_dkg::<K1Suite>(rng, t, n, 33)?;
+    let (o, c) = pairs(fast, || {
+        Ok((schnorr::our_refresh(rng, &our_keys)?, schnorr::zf_refresh::<K1Suite>(rng, &zf_keys, t, n, 33)?))
+    })?;
+    rows.push(row("refresh", "secp256k1", fast, o, Some(("frost-secp256k1 3.0 refresh_dkg", c))));
+    let mut re = Vec::new();
+    for _ in 0..fast {
+        re.push(schnorr::our_reshare(rng, &our_keys, t, n)?);
+    }
+    rows.push(row("reshare", "secp256k1", fast, med(&re), None));
+    eprintln!("({t},{n}): done");
+    Ok(rows)
 }
 
 fn fmt_ms(ms: f64) -> String {
@@ -463,40 +690,113 @@ fn fmt_bytes(b: u64) -> String {
 
 fn print_table(rows: &[Row]) {
     println!();
-    println!("| protocol | (t,n) | runs | ours ms/party | cggmp21 ms/party | ratio | ours run/n | cggmp21 run/n | ratio | ours bytes/party | cggmp21 bytes/party | ratio | cggmp21 bytes (hex ints) |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| protocol | scheme | (t,n) | runs | ours ms/party | peer ms/party | ratio | ours bytes/party | peer bytes/party | ratio | peer |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
+        let (pm, pr, pb, pbr, pn) = match &r.peer {
+            Some((name, c)) => (
+                fmt_ms(c.ms),
+                format!("{:.2}×", r.ours.ms / c.ms),
+                fmt_bytes(c.bytes),
+                format!("{:.2}×", r.ours.bytes as f64 / c.bytes as f64),
+                *name,
+            ),
+            None => ("—".into(), "—".into(), "—".into(), "—".into(), "none"),
+        };
         println!(
-            "| {} | ({},{}) | {} | {} | {} | {:.2}× | {} | {} | {:.2}× | {} | {} | {:.2}× | {} |",
+            "| {} | {} | ({},{}) | {} | {} | {pm} | {pr} | {} | {pb} | {pbr} | {pn} |",
             r.protocol,
+            r.scheme,
             r.t,
             r.n,
             r.runs,
             fmt_ms(r.ours.ms),
-            fmt_ms(r.theirs.ms),
-            r.ours.ms / r.theirs.ms,
-            fmt_ms(r.ours.run_ms),
-            fmt_ms(r.theirs.run_ms),
-            r.ours.run_ms / r.theirs.run_ms,
             fmt_bytes(r.ours.bytes),
-            fmt_bytes(r.theirs.bytes),
-            r.ours.bytes as f64 / r.theirs.bytes as f64,
-            fmt_bytes(r.theirs.bytes_hex),
         );
     }
     println!();
 }
 
+fn cost_json(c: &Cost) -> serde_json::Value {
+    serde_json::json!({ "ms": c.ms, "run_ms": c.run_ms, "bytes": c.bytes })
+}
+
+fn results_json(a: &Args, primes: &Primes, rows: &[Row], seconds: f64) -> serde_json::Value {
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::json!({
+                "protocol": r.protocol,
+                "scheme": r.scheme,
+                "t": r.t,
+                "n": r.n,
+                "runs": r.runs,
+                "ours": cost_json(&r.ours),
+                "peer": serde_json::Value::Null,
+                "alt": serde_json::Value::Null,
+            });
+            if let Some((name, c)) = &r.peer {
+                let mut p = cost_json(c);
+                p["name"] = (*name).into();
+                if r.protocol.starts_with("aux-info") || r.protocol == "presign" {
+                    p["bytes_hex_integers"] = c.bytes_hex.into();
+                }
+                v["peer"] = p;
+                v["ratio_ms"] = (r.ours.ms / c.ms).into();
+                v["ratio_bytes"] = (r.ours.bytes as f64 / c.bytes as f64).into();
+            }
+            if let Some((name, c)) = &r.alt {
+                let mut p = cost_json(c);
+                p["name"] = (*name).into();
+                v["alt"] = p;
+                v["ratio_alt_ms"] = (r.ours.ms / c.ms).into();
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "harness": "benches/ecdsa-vs-cggmp21",
+        "measure": "per party: thread CPU time inside the party's calls, mean over parties, median over runs; bytes sent, largest over parties",
+        "args": {
+            "configs": a.configs.iter().map(|(t, n)| vec![*t, *n]).collect::<Vec<_>>(),
+            "runs": a.runs, "large_runs": a.large_runs, "sign_runs": a.sign_runs, "jobs": a.jobs, "seed": a.seed,
+        },
+        "primes": {
+            "bits": PRIME_BITS,
+            "per_side": 2 * primes.ours.len(),
+            "ours_mean_ms": primes.our_ms,
+            "peer_mean_ms": primes.their_ms,
+        },
+        "seconds": seconds,
+        "rows": rows,
+    })
+}
+
 struct Args {
     configs: Vec<(u16, u16)>,
+    /// Runs of aux-info (n < 10) and of presign with sign.
     runs: usize,
+    /// Runs of aux-info for n ≥ 10.
+    large_runs: usize,
+    /// Runs of the cheap protocols (DKG, sign, FROST, refresh, reshare).
     sign_runs: usize,
     primes: usize,
+    jobs: usize,
     seed: u64,
+    json: Option<String>,
 }
 
 fn parse_args() -> Result<Args> {
-    let mut a = Args { configs: vec![(2, 3), (3, 5)], runs: 3, sign_runs: 9, primes: 0, seed: 2024 };
+    let mut a = Args {
+        configs: vec![(2, 3), (3, 5), (5, 10)],
+        runs: 3,
+        large_runs: 1,
+        sign_runs: 15,
+        primes: 0,
+        jobs: 2,
+        seed: 2024,
+        json: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
@@ -511,9 +811,12 @@ fn parse_args() -> Result<Args> {
                     .collect::<Result<_>>()?
             }
             "--runs" => a.runs = v.parse()?,
+            "--large-runs" => a.large_runs = v.parse()?,
             "--sign-runs" => a.sign_runs = v.parse()?,
             "--primes" => a.primes = v.parse()?,
+            "--jobs" => a.jobs = v.parse()?,
             "--seed" => a.seed = v.parse()?,
+            "--json" => a.json = Some(v),
             _ => bail!("unknown option {k}"),
         }
     }
@@ -521,126 +824,60 @@ fn parse_args() -> Result<Args> {
 }
 
 fn main() -> Result<()> {
+    let started = Instant::now();
     let args = parse_args()?;
     let n_max = args.configs.iter().map(|c| c.1).max().context("no config")?;
     let prime_pairs = usize::from(n_max).max(args.primes.div_ceil(2));
     let mut rng = ChaCha20Rng::seed_from_u64(args.seed);
     eprintln!(
-        "ecdsa-vs-cggmp21: configs {:?}, {} runs (sign {}), {} safe-prime pairs per side; thread CPU time per party",
-        args.configs, args.runs, args.sign_runs, prime_pairs
+        "bench: configs {:?}, runs {} (aux-info at n ≥ 10: {}), cheap protocols {}, {} safe-prime pairs per side, {} jobs; thread CPU time per party",
+        args.configs, args.runs, args.large_runs, args.sign_runs, prime_pairs, args.jobs
     );
-
-    // Safe primes, alternating sides so that both see the same machine load.
-    let one = NonZeroUsize::MIN;
-    let mut our_primes = Vec::new();
-    let mut cg_primes = Vec::new();
-    let (mut our_prime_ms, mut cg_prime_ms) = (Vec::new(), Vec::new());
-    for k in 0..prime_pairs {
-        let t0 = process_cpu();
-        let a = generate_safe_prime(&mut rng, PRIME_BITS, one)?;
-        let t1 = process_cpu();
-        let b = generate_safe_prime(&mut rng, PRIME_BITS, one)?;
-        let t2 = process_cpu();
-        our_prime_ms.push((t1 - t0) as f64 / 1e6);
-        our_prime_ms.push((t2 - t1) as f64 / 1e6);
-        our_primes.push((a, b));
-        let t0 = process_cpu();
-        let (p, q) = PregeneratedPrimes::<SecurityLevel128>::generate(&mut rng).split();
-        let t1 = process_cpu();
-        // `generate` makes both primes in one call: split its time evenly.
-        cg_prime_ms.push((t1 - t0) as f64 / 2e6);
-        cg_prime_ms.push((t1 - t0) as f64 / 2e6);
-        if p.significant_bits() != PRIME_BITS || q.significant_bits() != PRIME_BITS {
-            bail!("cggmp21 primes are not {PRIME_BITS}-bit");
-        }
-        cg_primes.push(PregeneratedPrimes::<SecurityLevel128>::new(p, q).context("cggmp21 primes")?);
-        eprintln!(
-            "  primes {}/{}: ours {:.1}+{:.1} s, cggmp21 {:.1} s (pair)",
-            k + 1,
-            prime_pairs,
-            our_prime_ms[2 * k] / 1e3,
-            our_prime_ms[2 * k + 1] / 1e3,
-            (t1 - t0) as f64 / 1e9
-        );
-    }
-    let our_prime = mean(&our_prime_ms);
-    let cg_prime = mean(&cg_prime_ms);
-    let pair_mean = |v: &[f64]| {
-        let pairs: Vec<f64> = v.chunks(2).map(|c| c.iter().sum()).collect();
-        let mut pairs = pairs;
-        median(&mut pairs)
-    };
+    let primes = gen_primes(&mut rng, prime_pairs, args.jobs)?;
     println!(
-        "safe primes ({PRIME_BITS} bits, CPU time, one thread): ours mean {:.2} s / median pair {:.2} s over {} primes; cggmp21 (fast-paillier) mean {:.2} s / median pair {:.2} s over {} primes; ratio of means {:.2}×",
-        our_prime / 1e3,
-        pair_mean(&our_prime_ms) / 1e3,
-        our_prime_ms.len(),
-        cg_prime / 1e3,
-        pair_mean(&cg_prime_ms) / 1e3,
-        cg_prime_ms.len(),
-        our_prime / cg_prime
+        "safe primes ({PRIME_BITS} bits, CPU time, one thread each): ours mean {:.2} s, cggmp21 (fast-paillier) mean {:.2} s over {} primes each; ratio {:.2}×",
+        primes.our_ms / 1e3,
+        primes.their_ms / 1e3,
+        2 * primes.ours.len(),
+        primes.our_ms / primes.their_ms
     );
 
+    // The configurations run on `jobs` threads, largest first; each party's time is its own
+    // thread's CPU time, so concurrent configurations do not count each other's work.
+    let mut queue: Vec<(usize, (u16, u16), u64)> =
+        args.configs.iter().enumerate().map(|(i, &c)| (i, c, rng.next_u64())).collect();
+    queue.sort_by_key(|(_, (_, n), _)| *n);
+    let queue = std::sync::Mutex::new(queue);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..args.jobs.max(1) {
+            s.spawn(|| loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop());
+                let Some((i, (t, n), seed)) = next else { break };
+                let r = run_config(t, n, &args, &primes, seed);
+                if let Ok(rows) = &r {
+                    print_table(rows);
+                }
+                if let Ok(mut res) = results.lock() {
+                    res.push((i, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().map_err(|_| anyhow!("poisoned"))?;
+    results.sort_by_key(|(i, _)| *i);
     let mut rows = Vec::new();
-    for &(t, n) in &args.configs {
-        eprintln!("({t},{n}): keys");
-        let our_keys = our_keygen(&mut rng, n, t)?;
-        let cg_cores = cg_keygen(&mut rng, n, t)?;
-
-        let (mut our_aux_costs, mut cg_aux_costs) = (Vec::new(), Vec::new());
-        let mut our_aux_last = None;
-        let mut cg_aux_last = None;
-        for r in 0..args.runs {
-            let (aux, c) = our_aux(&mut rng, n, &our_primes)?;
-            our_aux_costs.push(c);
-            our_aux_last = Some(aux);
-            let (aux, c2) = cg_aux(&mut rng, n, &cg_primes)?;
-            cg_aux_costs.push(c2);
-            cg_aux_last = Some(aux);
-            eprintln!("  aux-info run {}: ours {:.2} s, cggmp21 {:.2} s", r + 1, c.ms / 1e3, c2.ms / 1e3);
-        }
-        let our_aux_info = our_aux_last.context("no aux run")?;
-        let cg_keys: Vec<CgKeyShare> = cg_cores
-            .into_iter()
-            .zip(cg_aux_last.context("no aux run")?)
-            .map(|(core, aux)| cggmp21::KeyShare::from_parts((core, aux)).map_err(|e| anyhow!("cggmp21 key share: {e}")))
-            .collect::<Result<_>>()?;
-
-        let (mut our_pre, mut our_sig, mut cg_pre, mut cg_sig) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for r in 0..args.runs.max(args.sign_runs) {
-            let (p, s) = our_presign_sign(&mut rng, &our_keys, &our_aux_info, t)?;
-            let (p2, s2) = cg_presign_sign(&mut rng, &cg_keys, t)?;
-            if r < args.runs {
-                eprintln!("  presign run {}: ours {:.0} ms, cggmp21 {:.0} ms", r + 1, p.ms, p2.ms);
-            }
-            our_pre.push(p);
-            our_sig.push(s);
-            cg_pre.push(p2);
-            cg_sig.push(s2);
-        }
-
-        let our_aux_m = med(&our_aux_costs);
-        let cg_aux_m = med(&cg_aux_costs);
-        let with_primes = |c: Cost, prime: f64| Cost {
-            ms: c.ms + 2.0 * prime,
-            run_ms: c.run_ms + 2.0 * prime,
-            wall_ms: c.wall_ms,
-            ..c
-        };
-        rows.push(Row {
-            protocol: "aux-info incl. 2 primes",
-            t,
-            n,
-            ours: with_primes(our_aux_m, our_prime),
-            theirs: with_primes(cg_aux_m, cg_prime),
-            runs: args.runs,
-        });
-        rows.push(Row { protocol: "aux-info protocol only", t, n, ours: our_aux_m, theirs: cg_aux_m, runs: args.runs });
-        rows.push(Row { protocol: "presign", t, n, ours: med(&our_pre), theirs: med(&cg_pre), runs: our_pre.len() });
-        rows.push(Row { protocol: "sign", t, n, ours: med(&our_sig), theirs: med(&cg_sig), runs: our_sig.len() });
-        print_table(&rows[rows.len() - 4..]);
+    for (_, r) in results {
+        rows.extend(r?);
     }
     println!("## all configurations");
     print_table(&rows);
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.json {
+        let v = results_json(&args, &primes, &rows, seconds);
+        std::fs::write(path, serde_json::to_string_pretty(&v)? + "\n").with_context(|| format!("writing {path}"))?;
+        eprintln!("wrote {path}");
+    }
+    eprintln!("bench: {seconds:.0} s");
     Ok(())
 }
