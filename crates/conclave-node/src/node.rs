@@ -220,6 +220,8 @@ struct State {
     refilling: BTreeSet<KeyId>,
     /// Pending hand-overs: (interval, next time) of the query for their receipt.
     receipt_queries: BTreeMap<SessionId, (Duration, Instant)>,
+    /// Pooled presignatures chosen for a request we propose, until its session ends.
+    reserved_presignatures: BTreeSet<[u8; 32]>,
 }
 
 struct Inner {
@@ -238,6 +240,8 @@ struct Inner {
     primes: Mutex<()>,
     /// Serializes finishing pending hand-overs from receipts.
     handover: Mutex<()>,
+    /// Decoded aux-info by party set ([`aux_id`]); replaced when aux-info is run again.
+    aux_cache: Mutex<BTreeMap<Vec<u8>, Arc<AuxInfo>>>,
     stop: Notify,
     #[cfg(feature = "fault-injection")]
     fault: Mutex<Option<FaultPoint>>,
@@ -324,9 +328,11 @@ impl Node {
                 silent: BTreeMap::new(),
                 refilling: BTreeSet::new(),
                 receipt_queries: BTreeMap::new(),
+                reserved_presignatures: BTreeSet::new(),
             }),
             primes: Mutex::new(()),
             handover: Mutex::new(()),
+            aux_cache: Mutex::new(BTreeMap::new()),
             stop: Notify::new(),
             #[cfg(feature = "fault-injection")]
             fault: Mutex::new(None),
@@ -483,7 +489,16 @@ impl Node {
             (true, _) => return Err(NodeError::InvalidRequest("an ECDSA key signs a message or a digest".into())),
             (false, _) => return Err(NodeError::InvalidRequest("a Schnorr key signs a message".into())),
         };
-        match self.inner.propose(caller, request).await? {
+        let reserved = match &request {
+            Request::SignEcdsa { presignature: Some(ps), .. } => Some(*ps),
+            _ => None,
+        };
+        let result = self.inner.propose(caller, request).await;
+        if let Some(ps) = reserved {
+            // Used (or refused before use): in either case no longer ours to hand out.
+            lock(&self.inner.state).reserved_presignatures.remove(&ps);
+        }
+        match result? {
             SessionOutput::Signature(s) => Ok(s),
             _ => Err(NodeError::Bug("signing produced no signature")),
         }
@@ -757,13 +772,22 @@ impl Inner {
         decode_share::<C>(rest).map_err(|e| e.to_string())
     }
 
+    /// The aux-info of `parties`, decoded once and then shared by every session (decoding
+    /// re-checks the safe primes, and the Paillier key's CRT and nonce tables are built on
+    /// first use: neither should be paid per session).
     fn load_aux(&self, parties: &PartySet) -> Result<Arc<AuxInfo>, String> {
+        let id = aux_id(parties);
+        if let Some(aux) = lock(&self.aux_cache).get(&id) {
+            return Ok(aux.clone());
+        }
         let record = self
             .store
-            .get(RecordKind::AuxInfo, &aux_id(parties))
+            .get(RecordKind::AuxInfo, &id)
             .map_err(|e| format!("store: {e}"))?
             .ok_or("no aux-info for the key's party set")?;
-        AuxInfo::from_record(&record).map(Arc::new).map_err(|e| format!("aux-info record: {e}"))
+        let aux = AuxInfo::from_record(&record).map(Arc::new).map_err(|e| format!("aux-info record: {e}"))?;
+        lock(&self.aux_cache).insert(id, aux.clone());
+        Ok(aux)
     }
 
     fn load_prime_pool(&self) -> Result<PrimePool, NodeError> {
@@ -842,11 +866,27 @@ impl Inner {
         PartySet::new(chosen).map_err(|_| NodeError::Bug("signer set"))
     }
 
+    /// A pooled presignature for a request this node proposes, reserved for it. Only the
+    /// pool's owner (the first party of its signer set, which also refills it) draws from the
+    /// pool: two proposers drawing from one pool would pick the same presignature, and each
+    /// would refuse the other's session after using it up (seen under load, issue 10). Within
+    /// the owner, concurrent requests get different presignatures.
     fn pooled_presignature(&self, key: &KeyInfo, signers: &PartySet) -> Result<Option<[u8; 32]>, NodeError> {
+        if pool_signers(key).ok().as_ref() != Some(signers) || signers.iter().next() != Some(self.me) {
+            return Ok(None);
+        }
         let mut prefix = key.key_id.0.to_vec();
         prefix.extend_from_slice(&signers_digest(signers));
         let ids = self.store.list(RecordKind::Presignature, &prefix)?;
-        Ok(ids.first().and_then(|id| id.get(40..72)).and_then(|s| s.try_into().ok()))
+        let mut st = lock(&self.state);
+        let chosen = ids
+            .iter()
+            .filter_map(|id| id.get(40..72).and_then(|s| <[u8; 32]>::try_from(s).ok()))
+            .find(|ps| !st.reserved_presignatures.contains(ps));
+        if let Some(ps) = chosen {
+            st.reserved_presignatures.insert(ps);
+        }
+        Ok(chosen)
     }
 
     fn new_session_id(&self) -> Result<SessionId, NodeError> {
@@ -1939,6 +1979,7 @@ impl MachineStart {
                     tokio::time::sleep(Duration::from_secs(2)).await;
                 }
                 inner.store.put(RecordKind::AuxInfo, &aux_id(&parties), &aux.to_record())?;
+                lock(&inner.aux_cache).insert(aux_id(&parties), Arc::new(aux));
                 Ok(SessionOutput::AuxInfo)
             }
             MachineStart::Presign(key_id, signers, m) => {

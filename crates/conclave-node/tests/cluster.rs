@@ -182,7 +182,35 @@ async fn presignature_pool_and_crash_after_take() {
         .await
         .unwrap();
     common::verify_externally(&sig, b"pooled");
-    // The pool refills; then node 1 crashes right after taking the next one.
+    // The pool refills; nodes 0 and 1 then sign at once with its signer set. Only the pool's
+    // owner (node 0) draws from it; node 1 signs interactively. (Two proposers drawing from one
+    // pool chose the same presignature, and each refused the other's session after using it up.)
+    common::wait_until(Duration::from_secs(240), || {
+        cluster.node(0).presignatures(&key.key_id).unwrap() == 1
+            && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
+    })
+    .await;
+    let pair = set(&[0, 1]);
+    let caller = common::caller();
+    let (a, b) = tokio::join!(
+        cluster.node(0).sign(
+            &caller,
+            &key.key_id,
+            data_for(Scheme::EcdsaSecp256k1, b"at once 0"),
+            &[],
+            Some(pair.clone())
+        ),
+        cluster.node(1).sign(
+            &caller,
+            &key.key_id,
+            data_for(Scheme::EcdsaSecp256k1, b"at once 1"),
+            &[],
+            Some(pair.clone())
+        ),
+    );
+    common::verify_externally(&a.unwrap(), b"at once 0");
+    common::verify_externally(&b.unwrap(), b"at once 1");
+    // Then node 1 crashes right after taking the next pooled one.
     common::wait_until(Duration::from_secs(240), || {
         cluster.node(0).presignatures(&key.key_id).unwrap() == 1
             && cluster.node(1).presignatures(&key.key_id).unwrap() == 1
