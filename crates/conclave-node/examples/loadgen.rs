@@ -4,7 +4,7 @@
 //! cargo run --release -p conclave-node --example loadgen -- \
 //!     [--schemes ecdsa-secp256k1,ecdsa-p256,ed25519,frost-secp256k1,schnorr-bip340] \
 //!     [--concurrency 1,10,100] [--requests 100] [--max-seconds 60] \
-//!     [--modes cold,warm] [--pool 100] [--max-sessions N] [--round-secs 60] \
+//!     [--modes cold,warm] [--pool 100] [--warm-via 0,1] [--max-sessions N] [--round-secs 60] \
 //!     [--request-timeout 120] [--json]
 //! ```
 //!
@@ -97,6 +97,8 @@ struct Options {
     modes: Vec<Mode>,
     /// The warm cluster's pool size (and the fill target before each warm cell).
     pool: usize,
+    /// The nodes that receive the warm cells' requests.
+    warm_via: Vec<usize>,
     /// `[limits] max_sessions` of every node (None: the node's default).
     max_sessions: Option<usize>,
     round_secs: u64,
@@ -113,6 +115,7 @@ impl Default for Options {
             max_seconds: 60.0,
             modes: vec![Mode::Cold, Mode::Warm],
             pool: 100,
+            warm_via: vec![0, 1],
             max_sessions: None,
             round_secs: 60,
             request_timeout: Duration::from_secs(120),
@@ -122,7 +125,7 @@ impl Default for Options {
 }
 
 const USAGE: &str = "usage: loadgen [--schemes a,b,..] [--concurrency 1,10,100] [--requests N] [--max-seconds S]
-               [--modes cold,warm] [--pool P] [--max-sessions M] [--round-secs R]
+               [--modes cold,warm] [--pool P] [--warm-via 0,1] [--max-sessions M] [--round-secs R]
                [--request-timeout S] [--json]
 schemes: ecdsa-secp256k1 ecdsa-p256 ed25519 frost-secp256k1 schnorr-bip340 (default: all)";
 
@@ -171,6 +174,7 @@ impl Options {
                     })?
                 }
                 "--pool" => o.pool = parse_num(&flag, &value)?,
+                "--warm-via" => o.warm_via = parse_list(&value, |v| parse_num("--warm-via", v))?,
                 "--max-sessions" => o.max_sessions = Some(parse_num(&flag, &value)?),
                 "--round-secs" => o.round_secs = parse_num(&flag, &value)?,
                 "--request-timeout" => o.request_timeout = Duration::from_secs(parse_num(&flag, &value)?),
@@ -182,6 +186,9 @@ impl Options {
         }
         if o.requests == 0 || o.max_seconds.is_nan() || o.max_seconds <= 0.0 {
             return Err("--requests and --max-seconds must be positive".into());
+        }
+        if o.warm_via.is_empty() || o.warm_via.iter().any(|i| *i >= usize::from(PARTIES)) {
+            return Err(format!("--warm-via: node indices below {PARTIES}"));
         }
         if o.modes.contains(&Mode::Warm) && o.pool == 0 {
             return Err("--pool must be at least 1 for warm cells".into());
@@ -381,6 +388,77 @@ fn session_seconds(nodes: &[Arc<Node>], kind: &str) -> (f64, u64) {
     (sum, count)
 }
 
+/// Sessions running now, summed over the nodes.
+fn running_sessions(nodes: &[Arc<Node>]) -> u64 {
+    nodes
+        .iter()
+        .filter_map(|n| {
+            n.metrics_text()
+                .lines()
+                .find_map(|l| l.strip_prefix("conclave_sessions_running ").and_then(|v| v.trim().parse::<u64>().ok()))
+        })
+        .sum()
+}
+
+/// Waits (at most `limit`) until no session runs on any node: sessions of the previous cell
+/// (a client that gave up leaves its session running) or pool refills must not load the next.
+async fn wait_idle(cluster: &LoadCluster, limit: Duration) -> Duration {
+    let t0 = Instant::now();
+    while running_sessions(&cluster.nodes) > 0 && t0.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    t0.elapsed()
+}
+
+/// CPU time of this process and of the machine (Linux `/proc`; zeros elsewhere).
+struct CpuSample {
+    /// utime + stime of this process, in clock ticks.
+    process_ticks: u64,
+    /// All CPUs: busy and total ticks.
+    machine_busy: u64,
+    machine_total: u64,
+    cores: usize,
+}
+
+/// Clock ticks per second of `/proc` (USER_HZ; 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+impl CpuSample {
+    fn now() -> Self {
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // Fields after the command name (which may hold spaces): state is field 3, utime 14,
+        // stime 15.
+        let after = stat.rsplit_once(')').map(|(_, a)| a).unwrap_or("");
+        let f: Vec<u64> = after.split_whitespace().skip(1).map(|v| v.parse().unwrap_or(0)).collect();
+        let process_ticks = f.get(10).copied().unwrap_or(0) + f.get(11).copied().unwrap_or(0);
+        let all = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu: Vec<u64> =
+            all.lines().next().unwrap_or("").split_whitespace().skip(1).map(|v| v.parse().unwrap_or(0)).collect();
+        // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+        let machine_total: u64 = cpu.iter().take(8).sum();
+        let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        Self { process_ticks, machine_busy: machine_total.saturating_sub(idle), machine_total, cores }
+    }
+
+    fn process_cores_since(&self, start: &Self, wall: Duration) -> f64 {
+        let secs = self.process_ticks.saturating_sub(start.process_ticks) as f64 / TICKS_PER_SECOND;
+        if wall.as_secs_f64() > 0.0 {
+            secs / wall.as_secs_f64()
+        } else {
+            0.0
+        }
+    }
+
+    fn machine_cores_since(&self, start: &Self) -> f64 {
+        let total = self.machine_total.saturating_sub(start.machine_total);
+        if total == 0 {
+            return 0.0;
+        }
+        self.machine_busy.saturating_sub(start.machine_busy) as f64 / total as f64 * self.cores as f64
+    }
+}
+
 /// Presignature sessions that finished, summed over the nodes (each is counted by both signers).
 fn presign_sessions(nodes: &[Arc<Node>]) -> u64 {
     session_seconds(nodes, "presign").1
@@ -557,6 +635,12 @@ struct Cell {
     verify_failures: Vec<String>,
     targets: Vec<usize>,
     pool: Option<PoolUse>,
+    /// How long the cluster took to become idle (no session running) before the cell.
+    idle_wait: Duration,
+    /// CPU used during the cell, in cores: by this process (the three nodes and the clients),
+    /// and by the whole machine (other work included).
+    cpu_process: f64,
+    cpu_machine: f64,
 }
 
 impl Cell {
@@ -585,12 +669,15 @@ struct CellPlan<'a> {
 async fn run_cell(plan: CellPlan<'_>, opts: &Options, pool: Option<PoolUse>) -> Result<Cell, Error> {
     let CellPlan { cluster, key, mode, concurrency, targets } = plan;
     let kind = if is_ecdsa(key.scheme) { "sign-ecdsa" } else { "sign-schnorr" };
+    let idle_wait = wait_idle(cluster, Duration::from_secs(300)).await;
+    let cpu0 = CpuSample::now();
     let before = session_seconds(&cluster.nodes, kind);
     let presign_before = presign_sessions(&cluster.nodes);
     let clients = targets.iter().map(|i| cluster.client(*i).cloned()).collect::<Result<Vec<_>, _>>()?;
     let tag = format!("{}/{}/c{concurrency}/{:08x}", key.scheme.name(), mode.name(), OsRng.next_u32());
     let max_time = Duration::from_secs_f64(opts.max_seconds);
     let (samples, wall) = drive(clients, key, &tag, concurrency, opts.requests, max_time).await;
+    let cpu1 = CpuSample::now();
     let after = session_seconds(&cluster.nodes, kind);
     let presign_after = presign_sessions(&cluster.nodes);
 
@@ -641,6 +728,9 @@ async fn run_cell(plan: CellPlan<'_>, opts: &Options, pool: Option<PoolUse>) -> 
         p99: percentile(&latencies, 99.0),
         max: latencies.last().copied(),
         node_session_mean,
+        idle_wait,
+        cpu_process: cpu1.process_cores_since(&cpu0, wall),
+        cpu_machine: cpu1.machine_cores_since(&cpu0),
         verified,
         verify_failures,
         targets,
@@ -792,7 +882,13 @@ async fn run(opts: &Options) -> Result<Report, Error> {
                         pool.fill.as_secs_f64()
                     ),
                 );
-                let plan = CellPlan { cluster: &cluster, key, mode: Mode::Warm, concurrency: c, targets: vec![0, 1] };
+                let plan = CellPlan {
+                    cluster: &cluster,
+                    key,
+                    mode: Mode::Warm,
+                    concurrency: c,
+                    targets: opts.warm_via.clone(),
+                };
                 let cell = run_cell(plan, opts, Some(pool)).await?;
                 progress(opts, &format!("  {}", row(&cell)));
                 cells.push(cell);
@@ -810,7 +906,7 @@ fn ms(d: Option<Duration>) -> String {
     d.map(|d| format!("{:.1}", d.as_secs_f64() * 1e3)).unwrap_or_else(|| "-".into())
 }
 
-const HEADER: &str = "| scheme | mode | conc | done/asked | ok | errors | not started | sig/s | p50 ms | p99 ms | max ms | node session ms | verified |";
+const HEADER: &str = "| scheme | mode | conc | done/asked | ok | errors | not started | sig/s | p50 ms | p99 ms | max ms | node session ms | CPU cores (process/machine) | verified |";
 
 fn row(c: &Cell) -> String {
     let errors = if c.error_count() == 0 {
@@ -819,7 +915,7 @@ fn row(c: &Cell) -> String {
         c.errors.iter().map(|(k, (n, _))| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
     };
     format!(
-        "| {} | {} | {} | {}/{} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {}/{} |",
+        "| {} | {} | {} | {}/{} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {:.2}/{:.2} | {}/{} |",
         c.scheme.name(),
         c.mode.name(),
         c.concurrency,
@@ -833,6 +929,8 @@ fn row(c: &Cell) -> String {
         ms(c.p99),
         ms(c.max),
         ms(c.node_session_mean),
+        c.cpu_process,
+        c.cpu_machine,
         c.verified,
         c.ok
     )
@@ -850,8 +948,8 @@ fn render(report: &Report, opts: &Options) -> String {
     if !warm.is_empty() {
         let _ = writeln!(
             out,
-            "Warm pool (pool size {}; filled before each cell; from the proposers' audit logs):\n",
-            opts.pool
+            "Warm pool (pool size {}, filled before each cell; requests to nodes {:?}; from the proposers' audit logs):\n",
+            opts.pool, opts.warm_via
         );
         let _ = writeln!(
             out,
@@ -904,6 +1002,16 @@ fn render(report: &Report, opts: &Options) -> String {
             );
         }
     }
+    for c in report.cells.iter().filter(|c| c.idle_wait > Duration::from_secs(1)) {
+        let _ = writeln!(
+            out,
+            "Waited {:.1} s before {} {} c{} until no session ran (sessions left by the previous cell, or refills).",
+            c.idle_wait.as_secs_f64(),
+            c.scheme.name(),
+            c.mode.name(),
+            c.concurrency
+        );
+    }
     for c in &report.cells {
         for f in &c.verify_failures {
             let _ = writeln!(out, "VERIFICATION FAILED {} {} c{}: {f}", c.scheme.name(), c.mode.name(), c.concurrency);
@@ -942,6 +1050,9 @@ fn to_json(report: &Report, opts: &Options) -> serde_json::Value {
                 "p99_ms": msf(c.p99),
                 "max_ms": msf(c.max),
                 "node_session_mean_ms": msf(c.node_session_mean),
+                "idle_wait_s": c.idle_wait.as_secs_f64(),
+                "cpu_cores_process": c.cpu_process,
+                "cpu_cores_machine": c.cpu_machine,
                 "verified": c.verified,
                 "verify_failures": c.verify_failures,
                 "target_nodes": c.targets,
@@ -959,7 +1070,7 @@ fn to_json(report: &Report, opts: &Options) -> serde_json::Value {
         "safe_primes": if report.fixture_pairs > 0 { "conclave-testkit fixtures" } else { "none needed" },
         "options": {
             "requests": opts.requests, "max_seconds": opts.max_seconds, "concurrency": opts.concurrency,
-            "pool": opts.pool, "max_sessions": opts.max_sessions, "round_secs": opts.round_secs,
+            "pool": opts.pool, "warm_via": opts.warm_via, "max_sessions": opts.max_sessions, "round_secs": opts.round_secs,
         },
         "health_p50_ms": msf(percentile(&report.health, 50.0)),
         "cells": cells,
@@ -1067,6 +1178,7 @@ mod tests {
         assert!(c.node_session_mean.is_some(), "the nodes' session metrics moved");
         let text = render(&report, &opts);
         assert!(text.contains("| ed25519 | - | 2 | 4/4 | 4 | 0 | 0 |"), "{text}");
+        assert!(c.cpu_process >= 0.0 && c.cpu_machine >= 0.0);
         let json = to_json(&report, &opts);
         assert_eq!(json["cells"][0]["ok"], 4);
     }
