@@ -653,6 +653,12 @@ impl Cell {
         }
     }
 
+    /// CPU time of this process (all three nodes and the clients) per signature: what the
+    /// machine's load does not change much.
+    fn cpu_per_signature(&self) -> Option<Duration> {
+        (self.ok > 0).then(|| Duration::from_secs_f64(self.cpu_process * self.wall.as_secs_f64() / self.ok as f64))
+    }
+
     fn error_count(&self) -> usize {
         self.errors.values().map(|(n, _)| *n).sum()
     }
@@ -906,7 +912,7 @@ fn ms(d: Option<Duration>) -> String {
     d.map(|d| format!("{:.1}", d.as_secs_f64() * 1e3)).unwrap_or_else(|| "-".into())
 }
 
-const HEADER: &str = "| scheme | mode | conc | done/asked | ok | errors | not started | sig/s | p50 ms | p99 ms | max ms | node session ms | CPU cores (process/machine) | verified |";
+const HEADER: &str = "| scheme | mode | conc | done/asked | ok | errors | not started | sig/s | p50 ms | p99 ms | max ms | node session ms | CPU cores (process/machine) | CPU ms/sig | verified |";
 
 fn row(c: &Cell) -> String {
     let errors = if c.error_count() == 0 {
@@ -915,7 +921,7 @@ fn row(c: &Cell) -> String {
         c.errors.iter().map(|(k, (n, _))| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
     };
     format!(
-        "| {} | {} | {} | {}/{} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {:.2}/{:.2} | {}/{} |",
+        "| {} | {} | {} | {}/{} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {:.2}/{:.2} | {} | {}/{} |",
         c.scheme.name(),
         c.mode.name(),
         c.concurrency,
@@ -931,6 +937,7 @@ fn row(c: &Cell) -> String {
         ms(c.node_session_mean),
         c.cpu_process,
         c.cpu_machine,
+        ms(c.cpu_per_signature()),
         c.verified,
         c.ok
     )
@@ -1053,6 +1060,7 @@ fn to_json(report: &Report, opts: &Options) -> serde_json::Value {
                 "idle_wait_s": c.idle_wait.as_secs_f64(),
                 "cpu_cores_process": c.cpu_process,
                 "cpu_cores_machine": c.cpu_machine,
+                "cpu_ms_per_signature": msf(c.cpu_per_signature()),
                 "verified": c.verified,
                 "verify_failures": c.verify_failures,
                 "target_nodes": c.targets,
