@@ -1091,6 +1091,10 @@ fn to_json(report: &Report, opts: &Options) -> serde_json::Value {
 async fn main() -> Result<(), Error> {
     let opts = match Options::parse(std::env::args().skip(1)) {
         Ok(o) => o,
+        Err(e) if e == USAGE => {
+            println!("{USAGE}");
+            return Ok(());
+        }
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(2);
