@@ -369,7 +369,10 @@ fn session_line(s: &SessionView) -> String {
         (conclave_api::SessionStateName::Failed, Some(e)) => format!("failed: {e}"),
         (st, _) => format!("{st:?}").to_lowercase(),
     };
-    let ms = s.duration_ms.map_or_else(|| "-".to_owned(), |d| format!("{d} ms"));
+    let mut ms = s.duration_ms.map_or_else(|| "-".to_owned(), |d| format!("{d} ms"));
+    if let Some(b) = s.bytes_sent {
+        ms.push_str(&format!(", {b} bytes sent"));
+    }
     let mut line = format!(
         "{}  {:<12} client={} proposer={} parties={:?} {} ({ms})\n",
         s.session_id, s.kind, s.client, s.proposer, s.participants, state

@@ -3,6 +3,7 @@
 mod client_cmd;
 mod client_config;
 mod demo;
+mod demo_nodes;
 mod node_cmd;
 
 use std::process::ExitCode;
@@ -19,7 +20,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a local in-process group: generate keys with no dealer on every curve and check them.
+    /// Run a local cluster of nodes (mutual TLS on loopback, own stores) and, through their API,
+    /// generate keys with no dealer, sign on every scheme, reshare, and check every signature.
     Demo(demo::DemoArgs),
     /// Run a node of a cluster (peer transport, session manager, encrypted store).
     Node(node_cmd::NodeArgs),

@@ -7,6 +7,7 @@
 //! are committed to the store before anyone is told about them.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,7 @@ use crate::config::{MasterKeySource, NodeConfig, Timeouts};
 use crate::error::NodeError;
 use crate::policy::{Action, Caller, Policy, Query};
 use crate::request::{Control, EcdsaData, Request, Scheme};
-use crate::session::{drive, send_control, Role, SessionEvent};
+use crate::session::{drive, send_control, Link, Role, SessionEvent};
 use crate::transport::{Channel, EarlyBuffer, Inbound, Transport, TransportConfig, TransportStats};
 
 /// Events a session's channel holds at most (early messages included).
@@ -179,6 +180,11 @@ pub struct SessionStatus {
     pub started_unix_ms: u64,
     /// How long it ran, once finished.
     pub duration_ms: Option<u64>,
+    /// The key the session used (presign, sign), if any.
+    pub key: Option<String>,
+    /// Protocol bytes this node sent in the session (payload bytes per recipient; control
+    /// messages not counted); set when the session ends.
+    pub bytes_sent: u64,
 }
 
 #[derive(Default)]
@@ -839,6 +845,8 @@ impl Inner {
             state: SessionState::Running,
             started_unix_ms: unix_ms(),
             duration_ms: None,
+            key: request_details(request).remove("key"),
+            bytes_sent: 0,
         };
         let mut st = lock(&self.state);
         st.status.insert(session, (status, Instant::now()));
@@ -847,6 +855,13 @@ impl Inner {
             if let Some(old) = st.status_order.pop_front() {
                 st.status.remove(&old);
             }
+        }
+    }
+
+    /// Records the protocol bytes a session sent (before [`Inner::finish`]).
+    fn record_bytes(&self, session: SessionId, bytes_sent: &AtomicU64) {
+        if let Some((status, _)) = lock(&self.state).status.get_mut(&session) {
+            status.bytes_sent = bytes_sent.load(std::sync::atomic::Ordering::Relaxed);
         }
     }
 
@@ -986,6 +1001,7 @@ impl Inner {
             return Err(NodeError::Audit(e));
         }
         let others: Vec<PartyIndex> = participants.others(self.me).collect();
+        let bytes_sent = AtomicU64::new(0);
         let result = async {
             let machine_start = self.prepare(session, &request).map_err(NodeError::InvalidRequest)?;
             tracing::info!(party = %self.me, session = %session, kind = request.kind(), "proposing session");
@@ -994,9 +1010,10 @@ impl Inner {
                 send_control(&self.transport, *p, session, &proposal);
             }
             let role = Role::Proposer { pending: others.iter().copied().collect() };
-            machine_start.run(self, events, role, &others).await
+            machine_start.run(self, events, role, &others, &bytes_sent).await
         }
         .await;
+        self.record_bytes(session, &bytes_sent);
         self.unregister(session);
         self.finish(session, &request, result)
     }
@@ -1064,7 +1081,9 @@ impl Inner {
             return;
         }
         let others: Vec<PartyIndex> = participants.others(self.me).collect();
-        let result = machine_start.run(&self, events, Role::Participant { proposer: from }, &others).await;
+        let bytes_sent = AtomicU64::new(0);
+        let result = machine_start.run(&self, events, Role::Participant { proposer: from }, &others, &bytes_sent).await;
+        self.record_bytes(session, &bytes_sent);
         self.unregister(session);
         let _ = self.finish(session, &request, result);
     }
@@ -1686,8 +1705,9 @@ impl MachineStart {
         events: mpsc::Receiver<SessionEvent>,
         role: Role,
         others: &[PartyIndex],
+        bytes_sent: &AtomicU64,
     ) -> Result<SessionOutput, NodeError> {
-        let t = &inner.transport;
+        let t = &Link { transport: &inner.transport, bytes_sent };
         let timeout = inner.timeouts.round;
         match self {
             MachineStart::Keygen(scheme, m) => {

@@ -3,6 +3,7 @@
 //! culprits. Heavy steps (proof verification, Paillier work) run on tokio's blocking pool.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use conclave_protocol::{PartyIndex, RoundId, SessionId, StateMachine};
@@ -34,10 +35,17 @@ pub(crate) enum Role {
     Participant { proposer: PartyIndex },
 }
 
+/// Where a session sends its messages, and the count of protocol bytes it sent (payload bytes
+/// per recipient, as the simulator counts them; control messages are not counted).
+pub(crate) struct Link<'a> {
+    pub(crate) transport: &'a Transport,
+    pub(crate) bytes_sent: &'a AtomicU64,
+}
+
 /// Runs `machine` to its end.
 pub(crate) async fn drive<M>(
     mut machine: M,
-    transport: &Transport,
+    link: &Link<'_>,
     mut events: mpsc::Receiver<SessionEvent>,
     mut role: Role,
     others: &[PartyIndex],
@@ -47,12 +55,13 @@ where
     M: StateMachine + Send + 'static,
     M::Output: Send + 'static,
 {
+    let transport = link.transport;
     let session = machine.session();
     let mut rng = ChaCha20Rng::from_rng(OsRng).map_err(|_| NodeError::Bug("system randomness unavailable"))?;
     let mut round = machine.current_round();
     let mut deadline = Instant::now() + round_timeout;
     loop {
-        send_outgoing(&mut machine, transport, session, others);
+        send_outgoing(&mut machine, link, session, others);
         if machine.is_finished() {
             return match machine.take_output() {
                 Some(Ok(out)) => Ok(out),
@@ -132,7 +141,7 @@ pub(crate) fn send_control(transport: &Transport, to: PartyIndex, session: Sessi
     }
 }
 
-fn send_outgoing<M: StateMachine>(machine: &mut M, transport: &Transport, session: SessionId, others: &[PartyIndex]) {
+fn send_outgoing<M: StateMachine>(machine: &mut M, link: &Link<'_>, session: SessionId, others: &[PartyIndex]) {
     let round: RoundId = machine.current_round();
     for out in machine.take_outgoing() {
         let targets: Vec<PartyIndex> = match out.to {
@@ -141,10 +150,15 @@ fn send_outgoing<M: StateMachine>(machine: &mut M, transport: &Transport, sessio
         };
         for to in targets {
             let frame = Frame { channel: Channel::Protocol, session, round: round.0, payload: out.bytes.clone() };
-            if let Err(e) = transport.send(to, frame) {
-                // The peer will be blamed as silent by the others if this loses its message;
-                // that is the transport's failure, logged here.
-                tracing::warn!(session = %session, peer = %to, error = %e, "protocol message not queued");
+            match link.transport.send(to, frame) {
+                Ok(()) => {
+                    link.bytes_sent.fetch_add(out.bytes.len() as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    // The peer will be blamed as silent by the others if this loses its message;
+                    // that is the transport's failure, logged here.
+                    tracing::warn!(session = %session, peer = %to, error = %e, "protocol message not queued");
+                }
             }
         }
     }
