@@ -306,12 +306,18 @@ fn run<T>(what: &str, fut: impl std::future::Future<Output = Result<T, ClientErr
     })
 }
 
+/// Writes to stdout; a closed pipe (`conclave … | head`) is not an error worth a panic.
+fn stdout(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes()).and_then(|()| out.flush());
+}
+
 /// Prints `value` as JSON, or the human text.
 fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        stdout(&format!("{}\n", serde_json::to_string_pretty(value)?));
     } else {
-        print!("{}", human(value));
+        stdout(&human(value));
     }
     Ok(())
 }
@@ -322,7 +328,7 @@ fn fail(json: bool, e: ClientError) -> anyhow::Error {
     if json {
         if let Some(body) = e.body() {
             if let Ok(s) = serde_json::to_string_pretty(&serde_json::json!({ "error": body })) {
-                println!("{s}");
+                stdout(&format!("{s}\n"));
             }
         }
     }
