@@ -16,7 +16,8 @@ fn conclave() -> Command {
 
 /// A base port such that base..base+n are free on 127.0.0.1 (init numbers ports base + i).
 fn free_port_range(n: u16) -> u16 {
-    let seed = u64::from(std::process::id()) ^ Instant::now().elapsed().as_nanos() as u64;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let seed = u64::from(std::process::id()).wrapping_mul(1_000_003) ^ u64::from(nanos);
     for attempt in 0..200u64 {
         let base = 20_000 + ((seed.wrapping_mul(7919).wrapping_add(attempt * 104_729)) % 40_000) as u16;
         let held: Vec<_> = (0..n).map_while(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).ok()).collect();
@@ -73,10 +74,15 @@ impl Drop for Nodes {
     }
 }
 
-fn wait_for_port(port: u16, nodes: &Nodes) {
+fn wait_for_port(port: u16, nodes: &mut Nodes) {
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(start.elapsed() < Duration::from_secs(60), "API port {port} never opened\n{}", nodes.logs());
+        for c in nodes.children.iter_mut().flatten() {
+            if let Ok(Some(status)) = c.try_wait() {
+                panic!("a node exited ({status})\n{}", nodes.logs());
+            }
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -121,7 +127,9 @@ fn check_signature(sig: &serde_json::Value, public_key: &[u8; 32], message: &[u8
 fn readme_flow_three_node_processes_keygen_sign_stop_restart() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cluster");
-    let (peer_base, api_base) = (free_port_range(3), free_port_range(3));
+    // One range of six free ports: peers on the first three, APIs on the last three.
+    let peer_base = free_port_range(6);
+    let api_base = peer_base + 3;
     let out = conclave()
         .args(["init", "--parties", "3", "--dir"])
         .arg(&dir)
@@ -143,7 +151,7 @@ fn readme_flow_three_node_processes_keygen_sign_stop_restart() {
         nodes.start(i);
     }
     for i in 0..3 {
-        wait_for_port(api_base + i, &nodes);
+        wait_for_port(api_base + i, &mut nodes);
     }
 
     // keygen through node 0, with the file's token and pinned certificate.
@@ -183,7 +191,7 @@ fn readme_flow_three_node_processes_keygen_sign_stop_restart() {
 
     // Node 2 comes back with its store and signs again (asked through its own API).
     nodes.start(2);
-    wait_for_port(api_base + 2, &nodes);
+    wait_for_port(api_base + 2, &mut nodes);
     let message = b"Conclave end-to-end: node 2 is back".to_vec();
     let sig = sign(&client, &key_id, &message, "1,2", 2, &nodes);
     check_signature(&sig, &public_key, &message, &[1, 2]);
