@@ -328,6 +328,13 @@ pub struct SessionView {
     /// How long it ran, once finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+    /// The key a presign or sign session used (hex key id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Once finished: the protocol payload bytes this node sent in the session (each message
+    /// counted once per recipient; control messages not counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_sent: Option<u64>,
 }
 
 /// `GET /v1/sessions`: recent sessions (at most the last 1024), oldest first.

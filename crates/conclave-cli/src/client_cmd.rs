@@ -1,5 +1,7 @@
-//! The client commands: `conclave keys …`, `sign`, `refresh`, `reshare`, `sessions`, `audit`.
-//! They speak to a node's HTTP API (never to shares: DESIGN.md §2, invariant 5).
+//! The client commands: `conclave keygen`, `sign`, `pubkey`, `status`, `refresh`, `reshare`,
+//! `sessions`, `audit` (and the older `keys …` forms). They speak to a node's HTTP API (never to
+//! shares: DESIGN.md §2, invariant 5). Where to connect comes from `--config DIR/client.toml`
+//! (written by `conclave init`) or from explicit flags, which win over the file.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -8,20 +10,33 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use conclave_api::client::ClientIdentity;
 use conclave_api::{
-    Client, ClientError, ClientOptions, CreateKeyRequest, DerivationPath, HashAlg, Hex, KeyView, RefreshRequest,
-    ReshareRequest, ReshareView, Scheme, SessionView, SignRequest, SignatureView, Taproot, Trust,
+    Client, ClientError, ClientOptions, CreateKeyRequest, DerivationPath, HashAlg, Hex, KeyView, PresignaturePool,
+    RefreshRequest, ReshareRequest, ReshareView, Scheme, SessionView, SignRequest, SignatureView, Taproot, Trust,
+    HARDENED,
 };
 use serde::Serialize;
+
+use crate::client_config::{ClientFile, Token};
+
+/// The API address used when neither `--node` nor `--config` names one.
+const DEFAULT_NODE: &str = "https://127.0.0.1:8100";
 
 /// How to reach and authenticate to the node, and how to print.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClientArgs {
-    /// The node's API, `https://host:port`.
-    #[arg(long, env = "CONCLAVE_NODE", default_value = "https://127.0.0.1:8100")]
-    pub node: String,
+    /// The cluster's client file (`DIR/client.toml`, written by `conclave init`): each node's URL
+    /// and pinned certificate, and the token. Flags given explicitly win over the file.
+    #[arg(long, env = "CONCLAVE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// With --config: the node to ask, by party index (default: the first node listed).
+    #[arg(long, requires = "config")]
+    pub node_index: Option<u16>,
+    /// The node's API, `https://host:port` (default: from --config, else https://127.0.0.1:8100).
+    #[arg(long, env = "CONCLAVE_NODE")]
+    pub node: Option<String>,
     /// A bearer token listed (by its SHA-256) in the node's policy.
     #[arg(long, env = "CONCLAVE_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub token: Option<Token>,
     /// Trust the node's certificate by its SHA-256 (the `tls_cert_sha256` of its [[parties]] entry).
     #[arg(long, env = "CONCLAVE_PIN_SHA256", conflicts_with = "ca_cert")]
     pub pin_sha256: Option<String>,
@@ -42,7 +57,7 @@ pub struct ClientArgs {
     pub json: bool,
 }
 
-/// `conclave keys …`.
+/// `conclave keys …` (the older forms of `keygen` and `pubkey`).
 #[derive(Debug, clap::Subcommand)]
 pub enum KeysCommand {
     /// Generate a key with no dealer (ECDSA keys also run aux-info for the party set).
@@ -63,7 +78,7 @@ pub struct ClientOnly {
 
 #[derive(Debug, clap::Args)]
 pub struct KeysCreateArgs {
-    /// ecdsa-secp256k1, ecdsa-p256, ed25519, frost-secp256k1 or schnorr-bip340.
+    /// ecdsa-secp256k1, ecdsa-p256, schnorr-bip340, ed25519 or frost-secp256k1.
     #[arg(long)]
     pub scheme: String,
     /// Any THRESHOLD of the parties sign.
@@ -99,6 +114,26 @@ pub struct SignInput {
     pub digest_hex: Option<String>,
 }
 
+/// `conclave pubkey`: a key's public forms.
+#[derive(Debug, clap::Args)]
+pub struct PubkeyArgs {
+    /// The key id (hex).
+    #[arg(long)]
+    pub key: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// `conclave status`: the node's health, keys, presignature pools and recent sessions.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// How many recent sessions to show.
+    #[arg(long, default_value_t = 10)]
+    pub sessions: usize,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SignArgs {
     /// The key id (hex).
@@ -106,13 +141,14 @@ pub struct SignArgs {
     pub key: String,
     #[command(flatten)]
     pub input: SignInput,
-    /// ECDSA messages: sha256 (the node's default), keccak256 or double-sha256 (alias sha256d).
+    /// ECDSA messages: sha256 (the node's default), keccak256 or sha256d (double SHA-256);
+    /// `none`: the message is signed as given (ECDSA: it must be a 32-byte digest).
     #[arg(long)]
     pub hash: Option<String>,
-    /// ECDSA: a non-hardened derivation path, e.g. `m/0/1`.
+    /// ECDSA: a non-hardened derivation path, `m/0/1` (`m` is the key itself).
     #[arg(long)]
     pub path: Option<String>,
-    /// The signers, e.g. `0,2` (default: the node's choice).
+    /// The signers, party indices, e.g. `1,3` (default: the node's choice).
     #[arg(long, value_delimiter = ',')]
     pub signers: Option<Vec<u16>>,
     /// schnorr-bip340: sign under the Taproot-tweaked key (BIP-341).
@@ -142,11 +178,11 @@ pub struct ReshareArgs {
     /// The key id (hex).
     #[arg(long)]
     pub key: String,
-    /// The new key holders, e.g. `0,1,2,3`.
-    #[arg(long, value_delimiter = ',', required = true)]
+    /// The new key holders, e.g. `0,1,2,3,4`.
+    #[arg(long = "parties", alias = "new-parties", value_delimiter = ',', required = true)]
     pub new_parties: Vec<u16>,
     /// The new threshold.
-    #[arg(long)]
+    #[arg(long = "threshold", alias = "new-threshold")]
     pub new_threshold: u16,
     /// The old holders that deal (default: all of them).
     #[arg(long, value_delimiter = ',')]
@@ -199,26 +235,41 @@ fn read_file(p: &PathBuf) -> Result<String> {
 }
 
 fn client(a: &ClientArgs) -> Result<Client> {
-    let trust = match (&a.pin_sha256, &a.ca_cert) {
-        (Some(pin), _) => {
+    client_and_url(a).map(|(c, _)| c)
+}
+
+/// The client for the node the arguments name, and that node's URL.
+fn client_and_url(a: &ClientArgs) -> Result<(Client, String)> {
+    let file = a.config.as_deref().map(ClientFile::load).transpose()?;
+    let entry = file.as_ref().map(|f| f.node(a.node_index)).transpose()?;
+    let trust = match (&a.pin_sha256, &a.ca_cert, entry) {
+        (Some(pin), _, _) => {
             let b = hex::decode(pin.trim()).context("--pin-sha256 must be hex")?;
             Trust::PinSha256(b.try_into().map_err(|_| anyhow::anyhow!("--pin-sha256 must be 64 hex characters"))?)
         }
-        (None, Some(path)) => Trust::CaPem(read_file(path)?),
-        (None, None) => Trust::None,
+        (None, Some(path), _) => Trust::CaPem(read_file(path)?),
+        (None, None, Some(e)) => Trust::PinSha256(e.cert_sha256),
+        (None, None, None) => Trust::None,
     };
+    let node = match (&a.node, entry) {
+        (Some(n), _) => n.clone(),
+        (None, Some(e)) => e.url.clone(),
+        (None, None) => DEFAULT_NODE.to_owned(),
+    };
+    let token = a.token.clone().or_else(|| file.and_then(|f| f.token));
     let identity = match (&a.client_cert, &a.client_key) {
         (Some(c), Some(k)) => Some(ClientIdentity { cert_pem: read_file(c)?, key_pem: read_file(k)? }),
         _ => None,
     };
-    Client::new(ClientOptions {
-        node: a.node.clone(),
-        token: a.token.clone(),
+    let c = Client::new(ClientOptions {
+        node: node.clone(),
+        token: token.map(|t| t.expose().to_owned()),
         trust,
         identity,
         timeout: Duration::from_secs(a.timeout.max(1)),
     })
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((c, node))
 }
 
 /// Runs one async call on a small runtime, with a ticking line on stderr while it runs (only
@@ -255,12 +306,18 @@ fn run<T>(what: &str, fut: impl std::future::Future<Output = Result<T, ClientErr
     })
 }
 
+/// Writes to stdout; a closed pipe (`conclave … | head`) is not an error worth a panic.
+fn stdout(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes()).and_then(|()| out.flush());
+}
+
 /// Prints `value` as JSON, or the human text.
 fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        stdout(&format!("{}\n", serde_json::to_string_pretty(value)?));
     } else {
-        print!("{}", human(value));
+        stdout(&human(value));
     }
     Ok(())
 }
@@ -271,7 +328,7 @@ fn fail(json: bool, e: ClientError) -> anyhow::Error {
     if json {
         if let Some(body) = e.body() {
             if let Ok(s) = serde_json::to_string_pretty(&serde_json::json!({ "error": body })) {
-                println!("{s}");
+                stdout(&format!("{s}\n"));
             }
         }
     }
@@ -318,7 +375,10 @@ fn session_line(s: &SessionView) -> String {
         (conclave_api::SessionStateName::Failed, Some(e)) => format!("failed: {e}"),
         (st, _) => format!("{st:?}").to_lowercase(),
     };
-    let ms = s.duration_ms.map_or_else(|| "-".to_owned(), |d| format!("{d} ms"));
+    let mut ms = s.duration_ms.map_or_else(|| "-".to_owned(), |d| format!("{d} ms"));
+    if let Some(b) = s.bytes_sent {
+        ms.push_str(&format!(", {b} bytes sent"));
+    }
     let mut line = format!(
         "{}  {:<12} client={} proposer={} parties={:?} {} ({ms})\n",
         s.session_id, s.kind, s.client, s.proposer, s.participants, state
@@ -336,18 +396,98 @@ fn reshare_text(r: &ReshareView) -> String {
     }
 }
 
+/// Checks a comma-separated party list: not empty, no index twice.
+fn party_list(flag: &str, v: &[u16]) -> Result<()> {
+    if v.is_empty() {
+        anyhow::bail!("{flag} lists no party");
+    }
+    for (i, p) in v.iter().enumerate() {
+        if v.get(..i).is_some_and(|before| before.contains(p)) {
+            anyhow::bail!("{flag}: party {p} is listed twice");
+        }
+    }
+    Ok(())
+}
+
+/// `conclave keygen`.
+pub fn keygen(a: &KeysCreateArgs) -> Result<()> {
+    let scheme = Scheme::from_name(&a.scheme).ok_or_else(|| {
+        anyhow::anyhow!("unknown scheme `{}` (one of: {})", a.scheme, Scheme::ALL.map(Scheme::name).join(", "))
+    })?;
+    if let Some(p) = &a.parties {
+        party_list("--parties", p)?;
+        if usize::from(a.threshold) > p.len() {
+            anyhow::bail!("--threshold {} is larger than the {} parties of --parties", a.threshold, p.len());
+        }
+    }
+    if a.threshold == 0 {
+        anyhow::bail!("--threshold must be at least 1");
+    }
+    let c = client(&a.client)?;
+    let req = CreateKeyRequest { scheme, threshold: a.threshold, parties: a.parties.clone() };
+    let what = if scheme.is_ecdsa() { "generating the key (and aux-info)" } else { "generating the key" };
+    let k = run(what, c.create_key(&req)).map_err(|e| fail(a.client.json, e))?;
+    emit(a.client.json, &k, key_text)
+}
+
+/// `conclave pubkey`.
+pub fn pubkey(a: &PubkeyArgs) -> Result<()> {
+    let c = client(&a.client)?;
+    let k = run("reading the key", c.key(&a.key)).map_err(|e| fail(a.client.json, e))?;
+    emit(a.client.json, &k, key_text)
+}
+
+/// What `conclave status --json` prints.
+#[derive(Debug, Serialize)]
+struct StatusView {
+    node: String,
+    health: String,
+    keys: Vec<KeyView>,
+    presignature_pools: Vec<PresignaturePool>,
+    sessions: Vec<SessionView>,
+}
+
+/// `conclave status`.
+pub fn status(a: &StatusArgs) -> Result<()> {
+    let (c, node) = client_and_url(&a.client)?;
+    let json = a.client.json;
+    let view = run("reading the node's status", async {
+        let health = c.health().await?;
+        let keys = c.keys().await?.keys;
+        let mut pools = Vec::new();
+        for k in keys.iter().filter(|k| k.scheme.is_ecdsa()) {
+            pools.push(c.presignatures(&k.key_id.to_string()).await?);
+        }
+        let mut sessions = c.sessions().await?.sessions;
+        let skip = sessions.len().saturating_sub(a.sessions);
+        sessions.drain(..skip);
+        Ok(StatusView { node, health: health.trim().to_owned(), keys, presignature_pools: pools, sessions })
+    })
+    .map_err(|e| fail(json, e))?;
+    emit(json, &view, |v| {
+        let mut s = format!("node {}: {}\n", v.node, v.health);
+        s.push_str(&format!("keys ({}):\n", v.keys.len()));
+        for k in &v.keys {
+            s.push_str(&format!(
+                "  {}  {:<16} {} of {:?}  {}\n",
+                k.key_id, k.scheme, k.threshold, k.parties, k.public_key
+            ));
+        }
+        for p in &v.presignature_pools {
+            s.push_str(&format!("  presignatures of {}: {} (pool size {})\n", p.key_id, p.count, p.target));
+        }
+        s.push_str(&format!("recent sessions ({}):\n", v.sessions.len()));
+        for x in &v.sessions {
+            s.push_str("  ");
+            s.push_str(&session_line(x));
+        }
+        s
+    })
+}
+
 pub fn keys(cmd: &KeysCommand) -> Result<()> {
     match cmd {
-        KeysCommand::Create(a) => {
-            let scheme = Scheme::from_name(&a.scheme).ok_or_else(|| {
-                anyhow::anyhow!("unknown scheme `{}` (one of: {})", a.scheme, Scheme::ALL.map(Scheme::name).join(", "))
-            })?;
-            let c = client(&a.client)?;
-            let req = CreateKeyRequest { scheme, threshold: a.threshold, parties: a.parties.clone() };
-            let what = if scheme.is_ecdsa() { "generating the key (and aux-info)" } else { "generating the key" };
-            let k = run(what, c.create_key(&req)).map_err(|e| fail(a.client.json, e))?;
-            emit(a.client.json, &k, key_text)
-        }
+        KeysCommand::Create(a) => keygen(a),
         KeysCommand::List(a) => {
             let c = client(&a.client)?;
             let list = run("listing keys", c.keys()).map_err(|e| fail(a.client.json, e))?;
@@ -382,9 +522,59 @@ fn hex_arg(name: &str, s: &str) -> Result<Hex> {
     Hex::parse(s.trim().trim_start_matches("0x")).map_err(|e| anyhow::anyhow!("{name}: {e}"))
 }
 
+/// Parses a derivation path strictly: `m`, or `m/` and non-hardened decimal indices separated by
+/// `/` (no spaces, no empty step, no sign, no leading zero).
+pub fn parse_path_strict(s: &str) -> Result<Vec<u32>> {
+    let rest = match s.strip_prefix('m') {
+        Some("") => return Ok(Vec::new()),
+        Some(r) => r.strip_prefix('/').with_context(|| format!("--path `{s}`: expected `m` or `m/0/1`"))?,
+        None => anyhow::bail!("--path `{s}` must start with `m` (e.g. m/0/1)"),
+    };
+    rest.split('/')
+        .map(|step| {
+            if step.ends_with(['\'', 'h', 'H']) {
+                anyhow::bail!(
+                    "--path step `{step}` is hardened: only non-hardened derivation is possible with a shared key"
+                );
+            }
+            if step.is_empty() || !step.bytes().all(|b| b.is_ascii_digit()) || (step.len() > 1 && step.starts_with('0'))
+            {
+                anyhow::bail!("--path step `{step}` is not a decimal index (expected e.g. m/0/1)");
+            }
+            match step.parse::<u32>() {
+                Ok(i) if i < HARDENED => Ok(i),
+                _ => anyhow::bail!("--path step `{step}` is too large (indices are below 2^31)"),
+            }
+        })
+        .collect()
+}
+
+/// `--hash`: a hash the nodes apply, or none.
+enum HashChoice {
+    Alg(HashAlg),
+    None,
+}
+
+fn parse_hash(h: &str) -> Result<HashChoice> {
+    if h == "none" {
+        return Ok(HashChoice::None);
+    }
+    HashAlg::from_name(h)
+        .map(HashChoice::Alg)
+        .ok_or_else(|| anyhow::anyhow!("unknown hash `{h}` (sha256, keccak256, sha256d or none)"))
+}
+
 pub fn sign(a: &SignArgs) -> Result<()> {
-    // No prior look-up of the key: a client may be allowed to sign without being allowed to
-    // read; the node checks that the data fits the key's scheme.
+    // No prior look-up of the key (except for `--hash none`): a client may be allowed to sign
+    // without being allowed to read; the node checks that the data fits the key's scheme.
+    let hash = a.hash.as_deref().map(parse_hash).transpose()?;
+    let path = a.path.as_deref().map(parse_path_strict).transpose()?;
+    if let Some(s) = &a.signers {
+        party_list("--signers", s)?;
+    }
+    if hash.is_some() && a.input.digest_hex.is_some() {
+        anyhow::bail!("--hash applies to a message; --digest-hex is signed as given");
+    }
     let c = client(&a.client)?;
     let mut req = SignRequest { signers: a.signers.clone(), ..SignRequest::default() };
     req.message = match (&a.input.message_hex, &a.input.message_file) {
@@ -398,15 +588,27 @@ pub fn sign(a: &SignArgs) -> Result<()> {
         (None, None) => None,
     };
     req.digest = a.input.digest_hex.as_deref().map(|d| hex_arg("--digest-hex", d)).transpose()?;
-    req.hash = a
-        .hash
-        .as_deref()
-        .map(|h| {
-            HashAlg::from_name(h)
-                .ok_or_else(|| anyhow::anyhow!("unknown hash `{h}` (sha256, keccak256, double-sha256)"))
-        })
-        .transpose()?;
-    req.path = a.path.clone().map(DerivationPath::Text);
+    match hash {
+        Some(HashChoice::Alg(h)) => req.hash = Some(h),
+        Some(HashChoice::None) => {
+            // ECDSA keys sign a 32-byte digest as given; Schnorr keys sign the message itself.
+            let key = run("reading the key's scheme", c.key(&a.key)).map_err(|e| {
+                anyhow::anyhow!("--hash none needs the key's scheme (a read permission): {e}; use --digest-hex for an ECDSA key, or leave --hash out for a Schnorr key")
+            })?;
+            if key.scheme.is_ecdsa() {
+                let m = req.message.take().context("--hash none needs a message")?;
+                if m.0.len() != 32 {
+                    anyhow::bail!(
+                        "--hash none with an ECDSA key: the message must be a 32-byte digest (got {} bytes)",
+                        m.0.len()
+                    );
+                }
+                req.digest = Some(m);
+            }
+        }
+        None => {}
+    }
+    req.path = path.map(DerivationPath::Indices);
     if a.taproot {
         let merkle_root = a.merkle_root.as_deref().map(|m| hex_arg("--merkle-root", m)).transpose()?;
         req.taproot = Some(Taproot { merkle_root });

@@ -1,7 +1,9 @@
-//! `conclave demo`: an in-process group of parties generates keys with no dealer, runs the
-//! ECDSA auxiliary set-up, signs with every scheme, verifies each signature with our verifier
-//! and with OpenSSL, and reports per-party time and traffic. With `--json`, stdout carries
-//! exactly one JSON object following `shared/demo-output.md`; progress goes to stderr.
+//! `conclave demo`. By default it runs on real nodes (`demo_nodes.rs`: a cluster on loopback,
+//! everything through the HTTPS API). With `--in-process` (this file), an in-process group of
+//! parties in the protocol simulator generates keys with no dealer, runs the ECDSA auxiliary
+//! set-up, signs with every scheme, verifies each signature with our verifier and with OpenSSL,
+//! and reports per-party time and traffic. With `--json`, stdout carries exactly one JSON object
+//! following `shared/demo-output.md`; progress goes to stderr.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
@@ -26,103 +28,114 @@ use rand_core::{OsRng, RngCore, SeedableRng};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-const ALL_SCHEMES: [&str; 4] = ["ecdsa-secp256k1", "ecdsa-p256", "schnorr-bip340", "ed25519"];
+pub(crate) const ALL_SCHEMES: [&str; 4] = ["ecdsa-secp256k1", "ecdsa-p256", "schnorr-bip340", "ed25519"];
 
 /// Options of `conclave demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Number of parties.
+    /// Number of parties holding the keys (the reshare adds two more nodes).
     #[arg(long, default_value_t = 3)]
-    parties: u16,
+    pub(crate) parties: u16,
     /// Signing threshold: any `threshold` parties can sign.
     #[arg(long, default_value_t = 2)]
-    threshold: u16,
+    pub(crate) threshold: u16,
     /// Print one JSON object (shared/demo-output.md) instead of the readable report.
     #[arg(long)]
-    json: bool,
-    /// Seed the randomness for a reproducible run (demo only: never for real keys).
-    #[arg(long)]
-    seed: Option<u64>,
+    pub(crate) json: bool,
+    /// With --in-process: seed the randomness for a reproducible run (demo only: never for
+    /// real keys; nodes always draw their own randomness).
+    #[arg(long, requires = "in_process")]
+    pub(crate) seed: Option<u64>,
     /// Comma-separated schemes to run (default: all): ecdsa-secp256k1, ecdsa-p256,
     /// schnorr-bip340 (plain and Taproot-tweaked), ed25519.
     #[arg(long, value_delimiter = ',')]
-    schemes: Option<Vec<String>>,
+    pub(crate) schemes: Option<Vec<String>>,
     /// Skip resharing the secp256k1 key to a larger group.
     #[arg(long)]
-    no_reshare: bool,
+    pub(crate) no_reshare: bool,
+    /// Run the parties in one process through the protocol simulator instead of on nodes.
+    #[arg(long)]
+    pub(crate) in_process: bool,
+    /// Write the demo cluster into DIR (must not exist or be empty) and keep it, instead of a
+    /// temporary directory removed at the end.
+    #[arg(long, conflicts_with = "in_process")]
+    pub(crate) dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
-struct Output {
-    conclave_version: &'static str,
-    cluster: Cluster,
-    results: Vec<SchemeResult>,
-    keys: Vec<KeyReport>,
+pub(crate) struct Output {
+    pub(crate) conclave_version: &'static str,
+    pub(crate) cluster: Cluster,
+    pub(crate) results: Vec<SchemeResult>,
+    pub(crate) keys: Vec<KeyReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    reshare: Option<ReshareReport>,
+    pub(crate) reshare: Option<ReshareReport>,
+    /// On nodes: each step through the API, with its sessions (time and traffic).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) steps: Vec<crate::demo_nodes::StepReport>,
 }
 
 #[derive(Debug, Serialize)]
-struct ReshareReport {
-    scheme: &'static str,
-    before: GroupSignature,
-    after: GroupSignature,
+pub(crate) struct ReshareReport {
+    pub(crate) scheme: &'static str,
+    pub(crate) before: GroupSignature,
+    pub(crate) after: GroupSignature,
     /// Every party of both groups confirmed the hand-over (signed receipts verify).
-    committed: bool,
-    timings_ms: BTreeMap<&'static str, f64>,
-    bytes_sent_per_party: BTreeMap<&'static str, u64>,
+    pub(crate) committed: bool,
+    pub(crate) timings_ms: BTreeMap<&'static str, f64>,
+    pub(crate) bytes_sent_per_party: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Debug, Serialize)]
-struct GroupSignature {
-    parties: u16,
-    threshold: u16,
-    public_key: String,
-    signature: String,
-    message: String,
-    signers: Vec<u16>,
-    verified: bool,
+pub(crate) struct GroupSignature {
+    pub(crate) parties: u16,
+    pub(crate) threshold: u16,
+    pub(crate) public_key: String,
+    pub(crate) signature: String,
+    pub(crate) message: String,
+    pub(crate) signers: Vec<u16>,
+    pub(crate) verified: bool,
 }
 
 #[derive(Debug, Serialize)]
-struct Cluster {
-    parties: u16,
-    threshold: u16,
-    transport: &'static str,
+pub(crate) struct Cluster {
+    pub(crate) parties: u16,
+    pub(crate) threshold: u16,
+    pub(crate) transport: &'static str,
 }
 
 #[derive(Debug, Serialize)]
-struct SchemeResult {
-    scheme: &'static str,
-    key_id: String,
-    signers: Vec<u16>,
-    public_key: String,
-    message: String,
-    hash: &'static str,
-    signature: String,
+pub(crate) struct SchemeResult {
+    pub(crate) scheme: &'static str,
+    pub(crate) key_id: String,
+    pub(crate) signers: Vec<u16>,
+    pub(crate) public_key: String,
+    pub(crate) message: String,
+    pub(crate) hash: &'static str,
+    pub(crate) signature: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    recovery_id: Option<u8>,
-    taproot_tweaked: bool,
+    pub(crate) recovery_id: Option<u8>,
+    pub(crate) taproot_tweaked: bool,
     /// Our verifier accepted it, and so did OpenSSL where OpenSSL supports the scheme.
-    verified: bool,
+    pub(crate) verified: bool,
     /// Verifiers that accepted the signature (ours first).
-    verified_by: Vec<&'static str>,
-    timings_ms: BTreeMap<&'static str, f64>,
-    bytes_sent_per_party: BTreeMap<&'static str, u64>,
+    pub(crate) verified_by: Vec<&'static str>,
+    pub(crate) timings_ms: BTreeMap<&'static str, f64>,
+    pub(crate) bytes_sent_per_party: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Debug, Serialize)]
-struct KeyReport {
-    curve: &'static str,
-    key_id: String,
-    parties: Vec<u16>,
-    threshold: u16,
-    public_key: String,
-    chain_code: String,
+pub(crate) struct KeyReport {
+    pub(crate) curve: &'static str,
+    pub(crate) key_id: String,
+    pub(crate) parties: Vec<u16>,
+    pub(crate) threshold: u16,
+    pub(crate) public_key: String,
+    pub(crate) chain_code: String,
     /// Every party holds the same public data, and each secret share matches its public share.
-    verified: bool,
-    timings_ms: BTreeMap<&'static str, f64>,
-    bytes_sent_per_party: BTreeMap<&'static str, u64>,
+    pub(crate) verified: bool,
+    pub(crate) timings_ms: BTreeMap<&'static str, f64>,
+    pub(crate) bytes_sent_per_party: BTreeMap<&'static str, u64>,
 }
 
 /// Per-party cost of one protocol run.
@@ -167,7 +180,7 @@ fn simulate<M: StateMachine>(
     Ok((outputs, Cost { ms, bytes }))
 }
 
-fn round3(ms: f64) -> f64 {
+pub(crate) fn round3(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
 }
 
@@ -241,7 +254,7 @@ fn aux_setup(
 }
 
 /// The signer set of a demo: the first `t − 1` parties and the last one.
-fn signer_set(n: u16, t: u16) -> Result<PartySet> {
+pub(crate) fn signer_set(n: u16, t: u16) -> Result<PartySet> {
     let mut v: Vec<PartyIndex> = (0..t.saturating_sub(1)).map(PartyIndex).collect();
     v.push(PartyIndex(n - 1));
     Ok(PartySet::new(v)?)
@@ -262,7 +275,7 @@ fn spki(scheme: &str, key: &[u8]) -> Option<Vec<u8>> {
 
 /// Verifies with the `openssl` command (`None` if OpenSSL is not installed or has no verifier
 /// for the scheme). ECDSA is checked over the digest; Ed25519 over the message.
-fn openssl_verify(scheme: &str, key: &[u8], signed: &[u8], signature: &[u8]) -> Option<bool> {
+pub(crate) fn openssl_verify(scheme: &str, key: &[u8], signed: &[u8], signature: &[u8]) -> Option<bool> {
     let der = spki(scheme, key)?;
     Command::new("openssl").arg("version").output().ok().filter(|o| o.status.success())?;
     let dir = std::env::temp_dir().join(format!("conclave-demo-{}-{}", std::process::id(), OsRng.next_u32()));
@@ -280,7 +293,7 @@ fn openssl_verify(scheme: &str, key: &[u8], signed: &[u8], signature: &[u8]) -> 
     Some(ok)
 }
 
-fn verdict(ours: bool, openssl: Option<bool>) -> (bool, Vec<&'static str>) {
+pub(crate) fn verdict(ours: bool, openssl: Option<bool>) -> (bool, Vec<&'static str>) {
     let mut by = Vec::new();
     if ours {
         by.push("conclave");
@@ -458,8 +471,11 @@ fn frost<S: Scheme>(
     })
 }
 
-/// Runs the demo.
+/// Runs the demo: on nodes, or with `--in-process` in the simulator.
 pub fn run(args: &DemoArgs) -> Result<()> {
+    if !args.in_process {
+        return crate::demo_nodes::run(args);
+    }
     let (n, t) = (args.parties, args.threshold);
     if n == 0 || n > 10 {
         bail!("--parties must be between 1 and 10 (got {n})");
@@ -538,6 +554,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         results,
         keys: keys_out,
         reshare: reshare_report,
+        steps: Vec::new(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out)?);

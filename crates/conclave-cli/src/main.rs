@@ -1,7 +1,9 @@
 //! `conclave`: the command-line entry point.
 
 mod client_cmd;
+mod client_config;
 mod demo;
+mod demo_nodes;
 mod node_cmd;
 
 use std::process::ExitCode;
@@ -18,7 +20,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a local in-process group: generate keys with no dealer on every curve and check them.
+    /// Run a local cluster of nodes (mutual TLS on loopback, own stores) and, through their API,
+    /// generate keys with no dealer, sign on every scheme, reshare, and check every signature.
     Demo(demo::DemoArgs),
     /// Run a node of a cluster (peer transport, session manager, encrypted store).
     Node(node_cmd::NodeArgs),
@@ -26,11 +29,17 @@ enum Command {
     Init(node_cmd::InitClusterArgs),
     /// Create a new node's identity key, TLS certificate, master key and configuration.
     InitNode(node_cmd::InitArgs),
-    /// Keys on a node (through its API): create, list, show, presignatures.
+    /// Generate a key with no dealer (ECDSA keys also run aux-info for the party set).
+    Keygen(client_cmd::KeysCreateArgs),
+    /// Sign a message with a key (the nodes of the signer set each check their own policy).
+    Sign(client_cmd::SignArgs),
+    /// A key's public forms: SEC1 public key, SPKI PEM, x-only key, chain code.
+    Pubkey(client_cmd::PubkeyArgs),
+    /// A node's health, keys, presignature pools and recent sessions.
+    Status(client_cmd::StatusArgs),
+    /// Keys on a node: create, list, show, presignatures (older forms of keygen and pubkey).
     #[command(subcommand)]
     Keys(client_cmd::KeysCommand),
-    /// Sign with a key (through a node's API).
-    Sign(client_cmd::SignArgs),
     /// Refresh a key's shares: same parties, same public key, fresh shares.
     Refresh(client_cmd::RefreshArgs),
     /// Move a key to another group and threshold (same public key).
@@ -48,6 +57,9 @@ fn main() -> ExitCode {
         Command::Node(args) => node_cmd::run(&args),
         Command::InitNode(args) => node_cmd::init(&args),
         Command::Init(args) => node_cmd::init_cluster(&args).map(|_| ()),
+        Command::Keygen(args) => client_cmd::keygen(&args),
+        Command::Pubkey(args) => client_cmd::pubkey(&args),
+        Command::Status(args) => client_cmd::status(&args),
         Command::Keys(cmd) => client_cmd::keys(&cmd),
         Command::Sign(args) => client_cmd::sign(&args),
         Command::Refresh(args) => client_cmd::refresh(&args),

@@ -247,6 +247,10 @@ pub struct InitClusterArgs {
     /// First API port; node i serves its API on base + i.
     #[arg(long, default_value_t = 8100)]
     pub api_port: u16,
+    /// Safe primes each node keeps ready for its next Paillier key (ECDSA aux-info); the nodes
+    /// make them in the background (seconds of CPU each). 0: made when needed.
+    #[arg(long, default_value_t = 2)]
+    pub prime_pool: usize,
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
@@ -261,16 +265,63 @@ pub struct ClusterLayout {
     pub client_config: PathBuf,
 }
 
+/// What [`write_cluster`] writes: `parties` nodes on 127.0.0.1, node i listening for peers on
+/// `peer_ports[i]` and serving its API on `api_ports[i]`.
+pub struct ClusterSpec<'a> {
+    pub dir: &'a std::path::Path,
+    pub parties: u16,
+    pub peer_ports: Vec<u16>,
+    pub api_ports: Vec<u16>,
+    /// Safe primes each node keeps ready (0: generated when a Paillier key is needed).
+    pub prime_pool: usize,
+    /// Presignatures each node keeps per ECDSA key (0: interactive signing only).
+    pub presign_pool: usize,
+    /// A round's deadline in seconds (default: the node's, 60).
+    pub round_secs: Option<u64>,
+}
+
 pub fn init_cluster(args: &InitClusterArgs) -> Result<ClusterLayout> {
-    use rand_core::RngCore;
-    use sha2::Digest;
     if !(2..=64).contains(&args.parties) {
         bail!("--parties must be between 2 and 64");
     }
-    if args.dir.exists() && std::fs::read_dir(&args.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        bail!("{} exists and is not empty", args.dir.display());
+    let ports = |base: u16, flag: &str| -> Result<Vec<u16>> {
+        (0..args.parties).map(|i| base.checked_add(i).with_context(|| format!("{flag} + {i} overflows"))).collect()
+    };
+    let spec = ClusterSpec {
+        dir: &args.dir,
+        parties: args.parties,
+        peer_ports: ports(args.peer_port, "--peer-port")?,
+        api_ports: ports(args.api_port, "--api-port")?,
+        prime_pool: args.prime_pool,
+        presign_pool: 0,
+        round_secs: None,
+    };
+    let layout = write_cluster(&spec)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&layout).context("JSON")?);
+    } else {
+        println!("wrote a {}-node cluster in {}:", args.parties, args.dir.display());
+        for c in &layout.configs {
+            println!("  conclave node --config {}", c.display());
+        }
+        println!("client credential: {}", layout.client_config.display());
     }
-    let secrets = args.dir.join("secrets");
+    Ok(layout)
+}
+
+/// Writes every node's identity, certificate, master key, configuration and policy, and the
+/// client's `client.toml` (with a fresh token) into `spec.dir`.
+pub fn write_cluster(spec: &ClusterSpec<'_>) -> Result<ClusterLayout> {
+    use rand_core::RngCore;
+    use sha2::Digest;
+    let n = usize::from(spec.parties);
+    if !(2..=64).contains(&spec.parties) || spec.peer_ports.len() != n || spec.api_ports.len() != n {
+        bail!("a cluster has 2 to 64 parties, each with a peer port and an API port");
+    }
+    if spec.dir.exists() && std::fs::read_dir(spec.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} exists and is not empty", spec.dir.display());
+    }
+    let secrets = spec.dir.join("secrets");
     std::fs::create_dir_all(&secrets).with_context(|| format!("creating {}", secrets.display()))?;
     let mut token_bytes = [0u8; 32];
     OsRng.fill_bytes(&mut token_bytes);
@@ -283,8 +334,8 @@ pub fn init_cluster(args: &InitClusterArgs) -> Result<ClusterLayout> {
     );
     let mut entries = String::new();
     let mut nodes = Vec::new();
-    for i in 0..args.parties {
-        let home = args.dir.join(format!("node-{i}"));
+    for (i, (peer_port, api_port)) in (0..spec.parties).zip(spec.peer_ports.iter().zip(&spec.api_ports)) {
+        let home = spec.dir.join(format!("node-{i}"));
         std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
         let identity = IdentityKey::generate(&mut OsRng);
         let tls = TlsIdentity::generate_self_signed(&format!("conclave-node-{i}"))
@@ -295,14 +346,12 @@ pub fn init_cluster(args: &InitClusterArgs) -> Result<ClusterLayout> {
         write_new(&home.join("policy.toml"), &policy, false)?;
         let master = conclave_store::MasterKey::generate(&mut OsRng);
         write_new(&secrets.join(format!("node-{i}.key")), &master.to_hex(), true)?;
-        let peer_port = args.peer_port.checked_add(i).context("peer port overflow")?;
-        let api_port = args.api_port.checked_add(i).context("API port overflow")?;
         entries.push_str(&format!(
             "\n[[parties]]\nindex = {i}\naddress = \"127.0.0.1:{peer_port}\"\nidentity_public_key = \"{}\"\ntls_cert_sha256 = \"{}\"\n",
             hex::encode(identity.public().to_bytes()),
             hex::encode(tls.fingerprint())
         ));
-        nodes.push((i, home, peer_port, api_port, hex::encode(tls.fingerprint())));
+        nodes.push((i, home, *peer_port, *api_port, hex::encode(tls.fingerprint())));
     }
     let mut configs = Vec::new();
     let mut client =
@@ -311,8 +360,15 @@ pub fn init_cluster(args: &InitClusterArgs) -> Result<ClusterLayout> {
         let config = format!(
             "[node]\nindex = {i}\nlisten = \"127.0.0.1:{peer_port}\"\ndata_dir = \"data\"\nidentity_key = \"identity.key\"\n\
              tls_cert = \"tls.crt\"\ntls_key = \"tls.key\"\n\n[master_key]\nfile = \"../secrets/node-{i}.key\"\n\n\
-             [api]\nlisten = \"127.0.0.1:{api_port}\"\n\n[policy]\nfile = \"policy.toml\"\n\n[prime_pool]\nsize = 2\n{entries}"
+             [api]\nlisten = \"127.0.0.1:{api_port}\"\n\n[policy]\nfile = \"policy.toml\"\n\n[prime_pool]\nsize = {}\n\n\
+             [presign_pool]\nsize = {}\n{entries}",
+            spec.prime_pool,
+            spec.presign_pool
         );
+        let config = match spec.round_secs {
+            Some(secs) => format!("[timeouts]\nround_secs = {secs}\n\n{config}"),
+            None => config,
+        };
         let path = home.join("node.toml");
         write_new(&path, &config, false)?;
         configs.push(path);
@@ -320,17 +376,7 @@ pub fn init_cluster(args: &InitClusterArgs) -> Result<ClusterLayout> {
             "\n[[nodes]]\nindex = {i}\nurl = \"https://127.0.0.1:{api_port}\"\ncert_sha256 = \"{pin}\"\n"
         ));
     }
-    let client_config = args.dir.join("client.toml");
+    let client_config = spec.dir.join("client.toml");
     write_new(&client_config, &client, true)?;
-    let layout = ClusterLayout { configs, client_config };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&layout).context("JSON")?);
-    } else {
-        println!("wrote a {}-node cluster in {}:", args.parties, args.dir.display());
-        for c in &layout.configs {
-            println!("  conclave node --config {}", c.display());
-        }
-        println!("client credential: {}", layout.client_config.display());
-    }
-    Ok(layout)
+    Ok(ClusterLayout { configs, client_config })
 }

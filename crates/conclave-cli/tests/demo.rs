@@ -1,4 +1,5 @@
-//! The demo runs and its JSON follows shared/demo-output.md.
+//! The demo runs and its JSON follows shared/demo-output.md: on nodes (the default: a loopback
+//! cluster, everything through the HTTPS API) and in the simulator (`--in-process`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::process::Command;
@@ -42,7 +43,7 @@ fn check_result(r: &serde_json::Value) {
 
 #[test]
 fn demo_json_follows_the_contract() {
-    let out = demo(&["--json", "--seed", "7"]);
+    let out = demo(&["--in-process", "--json", "--seed", "7"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
     assert_eq!(v["conclave_version"], env!("CARGO_PKG_VERSION"));
@@ -81,7 +82,10 @@ fn demo_json_follows_the_contract() {
 #[test]
 fn demo_is_reproducible_with_a_seed() {
     let run = || -> serde_json::Value {
-        serde_json::from_slice(&demo(&["--json", "--seed", "3", "--schemes", "ed25519,schnorr-bip340"]).stdout).unwrap()
+        serde_json::from_slice(
+            &demo(&["--in-process", "--json", "--seed", "3", "--schemes", "ed25519,schnorr-bip340"]).stdout,
+        )
+        .unwrap()
     };
     let (a, b) = (run(), run());
     assert_eq!(a["results"][0]["public_key"], b["results"][0]["public_key"]);
@@ -98,11 +102,57 @@ fn demo_rejects_bad_parameters_with_a_clear_error() {
     let out = demo(&["--schemes", "rsa"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scheme"));
+    // Nodes draw their own randomness: a seed is for the simulator only.
+    let out = demo(&["--seed", "1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--in-process"));
+}
+
+/// On nodes, Schnorr schemes only (no aux-info, so no safe primes: cheap in a debug build).
+#[test]
+fn demo_on_nodes_json_follows_the_contract() {
+    let out = demo(&["--json", "--schemes", "ed25519,schnorr-bip340"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    assert_eq!(v["conclave_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["cluster"]["parties"], 3);
+    assert_eq!(v["cluster"]["threshold"], 2);
+    assert_eq!(v["cluster"]["transport"], "mtls-loopback");
+    let results = v["results"].as_array().unwrap();
+    let schemes: Vec<&str> = results.iter().map(|r| r["scheme"].as_str().unwrap()).collect();
+    assert_eq!(schemes, ["schnorr-bip340", "schnorr-bip340", "ed25519"]);
+    let tweaked: Vec<bool> = results.iter().map(|r| r["taproot_tweaked"].as_bool().unwrap()).collect();
+    assert_eq!(tweaked, [false, true, false]);
+    for r in results {
+        check_result(r);
+        // Times and traffic come from the nodes' session records.
+        for phase in ["keygen", "sign"] {
+            assert!(r["timings_ms"][phase].as_f64().is_some(), "{phase}: {r}");
+            assert!(r["bytes_sent_per_party"][phase].as_u64().unwrap() > 0, "{phase}: {r}");
+        }
+    }
+    assert_ne!(results[0]["public_key"], results[1]["public_key"], "the Taproot output key differs");
+    for k in v["keys"].as_array().unwrap() {
+        assert_eq!(k["verified"], true);
+    }
+    assert!(v.get("reshare").is_none(), "no ECDSA key, no reshare");
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 5, "two key generations and three signatures: {steps:?}");
 }
 
 #[test]
 fn demo_readable_report_3_of_5() {
-    let out = demo(&["--seed", "1", "--parties", "5", "--threshold", "3", "--schemes", "ed25519,schnorr-bip340"]);
+    let out = demo(&[
+        "--in-process",
+        "--seed",
+        "1",
+        "--parties",
+        "5",
+        "--threshold",
+        "3",
+        "--schemes",
+        "ed25519,schnorr-bip340",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ed25519") && text.contains("schnorr-bip340"));

@@ -7,6 +7,7 @@
 //! are committed to the store before anyone is told about them.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,7 @@ use crate::config::{MasterKeySource, NodeConfig, Timeouts};
 use crate::error::NodeError;
 use crate::policy::{Action, Caller, Policy, Query};
 use crate::request::{Control, EcdsaData, Request, Scheme};
-use crate::session::{drive, drive_with, send_control, Hooks, Role, SessionEvent};
+use crate::session::{drive, drive_with, send_control, Hooks, Link, Role, SessionEvent};
 use crate::transport::{Channel, EarlyBuffer, Inbound, Transport, TransportConfig, TransportStats};
 
 /// Events a session's channel holds at most (early messages included).
@@ -188,6 +189,11 @@ pub struct SessionStatus {
     pub started_unix_ms: u64,
     /// How long it ran, once finished.
     pub duration_ms: Option<u64>,
+    /// The key the session used (presign, sign), if any.
+    pub key: Option<String>,
+    /// Protocol bytes this node sent in the session (payload bytes per recipient; control
+    /// messages not counted); set when the session ends.
+    pub bytes_sent: u64,
 }
 
 #[derive(Default)]
@@ -911,6 +917,8 @@ impl Inner {
             state: SessionState::Running,
             started_unix_ms: unix_ms(),
             duration_ms: None,
+            key: request_details(request).remove("key"),
+            bytes_sent: 0,
         };
         let mut st = lock(&self.state);
         st.status.insert(session, (status, Instant::now()));
@@ -919,6 +927,13 @@ impl Inner {
             if let Some(old) = st.status_order.pop_front() {
                 st.status.remove(&old);
             }
+        }
+    }
+
+    /// Records the protocol bytes a session sent (before [`Inner::finish`]).
+    fn record_bytes(&self, session: SessionId, bytes_sent: &AtomicU64) {
+        if let Some((status, _)) = lock(&self.state).status.get_mut(&session) {
+            status.bytes_sent = bytes_sent.load(std::sync::atomic::Ordering::Relaxed);
         }
     }
 
@@ -1058,6 +1073,7 @@ impl Inner {
             return Err(NodeError::Audit(e));
         }
         let others: Vec<PartyIndex> = participants.others(self.me).collect();
+        let bytes_sent = AtomicU64::new(0);
         let result = async {
             let machine_start = self.prepare(session, &request).map_err(NodeError::InvalidRequest)?;
             tracing::info!(party = %self.me, session = %session, kind = request.kind(), "proposing session");
@@ -1066,9 +1082,10 @@ impl Inner {
                 send_control(&self.transport, *p, session, &proposal);
             }
             let role = Role::Proposer { pending: others.iter().copied().collect() };
-            machine_start.run(self, events, role, &others).await
+            machine_start.run(self, events, role, &others, &bytes_sent).await
         }
         .await;
+        self.record_bytes(session, &bytes_sent);
         self.unregister(session);
         self.finish(session, &request, result)
     }
@@ -1136,7 +1153,9 @@ impl Inner {
             return;
         }
         let others: Vec<PartyIndex> = participants.others(self.me).collect();
-        let result = machine_start.run(&self, events, Role::Participant { proposer: from }, &others).await;
+        let bytes_sent = AtomicU64::new(0);
+        let result = machine_start.run(&self, events, Role::Participant { proposer: from }, &others, &bytes_sent).await;
+        self.record_bytes(session, &bytes_sent);
         self.unregister(session);
         let _ = self.finish(session, &request, result);
     }
@@ -1628,12 +1647,13 @@ impl Inner {
         self: &Arc<Self>,
         scheme: Scheme,
         machine: conclave_protocol::Machine<reshare::Reshare<C>>,
+        link: &Link<'_>,
         events: mpsc::Receiver<SessionEvent>,
         role: Role,
         others: &[PartyIndex],
     ) -> Result<SessionOutput, NodeError> {
         let hooks = self.reshare_hooks(scheme);
-        let output = drive_with(machine, &self.transport, events, role, others, self.timeouts.round, hooks).await?;
+        let output = drive_with(machine, link, events, role, others, self.timeouts.round, hooks).await?;
         self.commit_reshare(scheme, output, None)
     }
 
@@ -1954,8 +1974,9 @@ impl MachineStart {
         events: mpsc::Receiver<SessionEvent>,
         role: Role,
         others: &[PartyIndex],
+        bytes_sent: &AtomicU64,
     ) -> Result<SessionOutput, NodeError> {
-        let t = &inner.transport;
+        let t = &Link { transport: &inner.transport, bytes_sent };
         let timeout = inner.timeouts.round;
         match self {
             MachineStart::Keygen(scheme, m) => {
@@ -2018,9 +2039,9 @@ impl MachineStart {
                 Ok(SessionOutput::Signature(out))
             }
             MachineStart::Reshare(scheme, m) => match m {
-                ReshareMachine::K256(m) => inner.run_reshare(scheme, m, events, role, others).await,
-                ReshareMachine::P256(m) => inner.run_reshare(scheme, m, events, role, others).await,
-                ReshareMachine::Ed(m) => inner.run_reshare(scheme, m, events, role, others).await,
+                ReshareMachine::K256(m) => inner.run_reshare(scheme, m, t, events, role, others).await,
+                ReshareMachine::P256(m) => inner.run_reshare(scheme, m, t, events, role, others).await,
+                ReshareMachine::Ed(m) => inner.run_reshare(scheme, m, t, events, role, others).await,
             },
             MachineStart::SignSchnorr(scheme, key_id, signers, m) => {
                 let sig: ThresholdSignature = match m {

@@ -3,6 +3,7 @@
 //! culprits. Heavy steps (proof verification, Paillier work) run on tokio's blocking pool.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use conclave_protocol::{PartyIndex, RoundId, SessionId, StateMachine};
@@ -68,10 +69,17 @@ impl<M> Default for Hooks<'_, M> {
     }
 }
 
+/// Where a session sends its messages, and the count of protocol bytes it sent (payload bytes
+/// per recipient, as the simulator counts them; control messages are not counted).
+pub(crate) struct Link<'a> {
+    pub(crate) transport: &'a Transport,
+    pub(crate) bytes_sent: &'a AtomicU64,
+}
+
 /// Runs `machine` to its end.
 pub(crate) async fn drive<M>(
     machine: M,
-    transport: &Transport,
+    link: &Link<'_>,
     events: mpsc::Receiver<SessionEvent>,
     role: Role,
     others: &[PartyIndex],
@@ -81,13 +89,13 @@ where
     M: StateMachine + Send + 'static,
     M::Output: Send + 'static,
 {
-    drive_with(machine, transport, events, role, others, round_timeout, Hooks::default()).await
+    drive_with(machine, link, events, role, others, round_timeout, Hooks::default()).await
 }
 
 /// [`drive`] with [`Hooks`].
 pub(crate) async fn drive_with<M>(
     mut machine: M,
-    transport: &Transport,
+    link: &Link<'_>,
     mut events: mpsc::Receiver<SessionEvent>,
     mut role: Role,
     others: &[PartyIndex],
@@ -98,13 +106,14 @@ where
     M: StateMachine + Send + 'static,
     M::Output: Send + 'static,
 {
+    let transport = link.transport;
     let session = machine.session();
     let mut rng = ChaCha20Rng::from_rng(OsRng).map_err(|_| NodeError::Bug("system randomness unavailable"))?;
     let mut round = machine.current_round();
     let mut deadline = Instant::now() + round_timeout;
     loop {
         (hooks.before_send)(&machine)?;
-        send_outgoing(&mut machine, transport, session, others, &hooks);
+        send_outgoing(&mut machine, link, session, others, &hooks);
         if machine.is_finished() {
             return match machine.take_output() {
                 Some(Ok(out)) => Ok(out),
@@ -187,7 +196,7 @@ pub(crate) fn send_control(transport: &Transport, to: PartyIndex, session: Sessi
 #[cfg_attr(not(feature = "fault-injection"), allow(unused_variables))]
 fn send_outgoing<M: StateMachine>(
     machine: &mut M,
-    transport: &Transport,
+    link: &Link<'_>,
     session: SessionId,
     others: &[PartyIndex],
     hooks: &Hooks<'_, M>,
@@ -205,10 +214,15 @@ fn send_outgoing<M: StateMachine>(
                 continue;
             }
             let frame = Frame { channel: Channel::Protocol, session, round: round.0, payload: out.bytes.clone() };
-            if let Err(e) = transport.send(to, frame) {
-                // The peer will be blamed as silent by the others if this loses its message;
-                // that is the transport's failure, logged here.
-                tracing::warn!(session = %session, peer = %to, error = %e, "protocol message not queued");
+            match link.transport.send(to, frame) {
+                Ok(()) => {
+                    link.bytes_sent.fetch_add(out.bytes.len() as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    // The peer will be blamed as silent by the others if this loses its message;
+                    // that is the transport's failure, logged here.
+                    tracing::warn!(session = %session, peer = %to, error = %e, "protocol message not queued");
+                }
             }
         }
     }

@@ -174,6 +174,9 @@ pub(crate) fn session_view(s: &SessionStatus) -> w::SessionView {
         culprits,
         started_unix_ms: s.started_unix_ms,
         duration_ms: s.duration_ms,
+        key_id: s.key.clone(),
+        // Counted as the session runs; reported once it has ended.
+        bytes_sent: s.duration_ms.map(|_| s.bytes_sent),
     }
 }
 

@@ -106,7 +106,9 @@ fn build() -> Value {
             "error": {"type": "string"},
             "culprits": {"type": "array", "items": {"$ref": "#/components/schemas/Culprit"}},
             "started_unix_ms": {"type": "integer"},
-            "duration_ms": {"type": "integer"}
+            "duration_ms": {"type": "integer"},
+            "key_id": {"type": "string", "description": "The key a presign or sign session used."},
+            "bytes_sent": {"type": "integer", "description": "Finished sessions: protocol payload bytes this node sent (per recipient)."}
         }
     });
     let schemas = json!({
