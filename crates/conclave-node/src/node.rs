@@ -782,7 +782,10 @@ impl Inner {
     /// re-checks the safe primes, and the Paillier key's CRT and nonce tables are built on
     /// first use: neither should be paid per session).
     fn load_aux(&self, parties: &PartySet) -> Result<Arc<AuxInfo>, String> {
-        let id = aux_id(parties);
+        self.load_aux_id(aux_id(parties))
+    }
+
+    fn load_aux_id(&self, id: Vec<u8>) -> Result<Arc<AuxInfo>, String> {
         if let Some(aux) = lock(&self.aux_cache).get(&id) {
             return Ok(aux.clone());
         }
@@ -801,6 +804,28 @@ impl Inner {
             Some(bytes) => PrimePool::from_bytes(&bytes).map_err(|e| NodeError::Store(format!("prime pool: {e}"))),
             None => PrimePool::new(PRIME_BITS).map_err(|_| NodeError::Bug("prime pool size")),
         }
+    }
+
+    /// Our Paillier key for an aux-info run with `parties`. A run for a party set that already
+    /// has aux-info is a refresh: always a new key. For a new party set we keep the key we
+    /// already prove in another set's aux-info (a party's long-term key, as one key serves
+    /// every key of a party set; fresh proofs are made in the new session), which saves
+    /// generating two safe primes per staying party in a reshare to a new group.
+    fn aux_info_key(&self, parties: &PartySet) -> Result<DecryptionKey, String> {
+        let ours = aux_id(parties);
+        if !matches!(self.store.get(RecordKind::AuxInfo, &ours), Ok(None)) {
+            return self.paillier_key();
+        }
+        for id in self.store.list(RecordKind::AuxInfo, &[]).map_err(|e| format!("store: {e}"))? {
+            if let Ok(aux) = self.load_aux_id(id) {
+                let (p, q) = aux.decryption_key().expose_primes();
+                if let Ok(dk) = DecryptionKey::from_safe_primes(p.clone(), q.clone()) {
+                    tracing::info!(party = %self.me, "aux-info for a new party set: keeping our Paillier key");
+                    return Ok(dk);
+                }
+            }
+        }
+        self.paillier_key()
     }
 
     /// Two safe primes for a new Paillier key: from the pool (durably removed), else generated.
@@ -1075,7 +1100,7 @@ impl Inner {
         let others: Vec<PartyIndex> = participants.others(self.me).collect();
         let bytes_sent = AtomicU64::new(0);
         let result = async {
-            let machine_start = self.prepare(session, &request).map_err(NodeError::InvalidRequest)?;
+            let machine_start = self.prepare_blocking(session, &request).await.map_err(NodeError::InvalidRequest)?;
             tracing::info!(party = %self.me, session = %session, kind = request.kind(), "proposing session");
             let proposal = Control::Propose { client: caller.name().to_owned(), request: request.clone() };
             for p in &others {
@@ -1128,7 +1153,7 @@ impl Inner {
             Ok(rx) => rx,
             Err(reason) => return refuse(reason),
         };
-        let machine_start = match self.prepare(session, &request) {
+        let machine_start = match self.prepare_blocking(session, &request).await {
             Ok(m) => m,
             Err(reason) => {
                 self.unregister(session);
@@ -1287,6 +1312,17 @@ impl Inner {
         }
     }
 
+    /// [`Inner::prepare`] on the blocking pool: it may generate safe primes (an empty pool) and
+    /// computes the first round of a protocol (Paillier encryptions and proofs for presigning),
+    /// which must not hold up the runtime's worker threads.
+    async fn prepare_blocking(self: &Arc<Self>, session: SessionId, request: &Request) -> Result<MachineStart, String> {
+        let inner = self.clone();
+        let request = request.clone();
+        tokio::task::spawn_blocking(move || inner.prepare(session, &request))
+            .await
+            .map_err(|_| "preparing the session failed (task panicked or was cancelled)".to_string())?
+    }
+
     /// Checks a request against what this node holds and builds our machine for it. Consumes a
     /// pooled presignature durably (it is never usable again, whatever happens next).
     fn prepare(&self, session: SessionId, request: &Request) -> Result<MachineStart, String> {
@@ -1315,7 +1351,7 @@ impl Inner {
                 })
             }
             Request::AuxInfo { parties } => {
-                let dk = self.paillier_key()?;
+                let dk = self.aux_info_key(parties)?;
                 let m = aux_info::start(cfg, dk, &mut rng).map_err(|e| e.to_string())?;
                 Ok(MachineStart::Aux(parties.clone(), Box::new(m)))
             }
