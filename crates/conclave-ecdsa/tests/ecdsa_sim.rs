@@ -1,5 +1,5 @@
-//! Threshold ECDSA simulations: presign then sign, and interactive signing, for several
-//! (t, n), signer subsets, both curves, with and without derivation paths. Every signature is
+//! Threshold ECDSA simulations: presign then sign, and interactive signing, for (2,2), (2,3)
+//! (every signer subset) and (3,5) on both curves, with and without derivation paths. Every signature is
 //! checked by RustCrypto's verifier (inside `Signature::verify`) and by recomputing the
 //! expected derived public key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -58,13 +58,31 @@ fn secp256k1_2_of_3_every_subset() {
 }
 
 #[test]
+fn p256_2_of_3_every_subset() {
+    for (k, signers) in [[0u16, 1], [0, 2], [1, 2]].iter().enumerate() {
+        presign_then_sign::<P256>(2, 3, signers, "m", 40 + k as u64);
+    }
+}
+
+#[test]
 fn p256_2_of_3_with_derivation() {
     presign_then_sign::<P256>(2, 3, &[0, 2], "m/7/3", 20);
 }
 
 #[test]
+fn two_of_two_on_both_curves() {
+    presign_then_sign::<Secp256k1>(2, 2, &[0, 1], "m", 50);
+    presign_then_sign::<P256>(2, 2, &[0, 1], "m/1", 51);
+}
+
+#[test]
 fn secp256k1_3_of_5_three_signers_derived() {
     presign_then_sign::<Secp256k1>(3, 5, &[1, 3, 4], "m/44/0/5", 30);
+}
+
+#[test]
+fn p256_3_of_5_three_signers() {
+    presign_then_sign::<P256>(3, 5, &[0, 2, 4], "m", 60);
 }
 
 #[test]
