@@ -22,6 +22,7 @@ use sha2::Digest;
 const READER_TOKEN: &str = "reader-token";
 const LONELY_TOKEN: &str = "lonely-token";
 const BLIND_TOKEN: &str = "blind-token";
+const NARROW_TOKEN: &str = "narrow-token";
 
 fn token_hash(t: &str) -> String {
     hex::encode(sha2::Sha256::digest(t.as_bytes()))
@@ -30,7 +31,7 @@ fn token_hash(t: &str) -> String {
 /// Node 0's policy: `test` may do everything; `reader` may only read; `lonely` may sign here
 /// but no other node knows it (so its sessions are refused by the peers); `certified`
 /// authenticates with a client certificate and may read; `blind` may sign and refresh but not
-/// read.
+/// read; `narrow` may sign with schnorr-bip340 keys only.
 fn policy0(client_cert_sha256: &[u8; 32]) -> String {
     format!(
         r#"{allow}
@@ -50,6 +51,10 @@ cert_sha256 = "{cert}"
 name = "blind"
 token_sha256 = "{blind}"
 
+[[clients]]
+name = "narrow"
+token_sha256 = "{narrow}"
+
 [[rules]]
 clients = ["reader", "certified"]
 actions = ["read"]
@@ -61,11 +66,17 @@ actions = ["sign", "read"]
 [[rules]]
 clients = ["blind"]
 actions = ["sign", "refresh"]
+
+[[rules]]
+clients = ["narrow"]
+actions = ["sign"]
+schemes = ["schnorr-bip340"]
 "#,
         allow = common::ALLOW_ALL_POLICY,
         reader = token_hash(READER_TOKEN),
         lonely = token_hash(LONELY_TOKEN),
         blind = token_hash(BLIND_TOKEN),
+        narrow = token_hash(NARROW_TOKEN),
         cert = hex::encode(client_cert_sha256),
     )
 }
@@ -349,6 +360,17 @@ async fn api_over_https() {
     assert_eq!(events(1, "refused"), refused_before + 1);
     let released_after: Vec<usize> = (0..3).map(|i| events(i, "signature-released")).collect();
     assert_eq!(released_after, released_before, "no signature left any node");
+    // `narrow` may sign with BIP-340 keys only: an Ed25519 key is refused by the proposer's own
+    // policy, with the reason, and the refusal is on record; no session starts.
+    let narrow = node0.client(Some(NARROW_TOKEN));
+    let refused_here = events(0, "refused");
+    let b = assert_code(
+        narrow.sign(&ed_id, &SignRequest { message: Some(Hex(vec![5])), ..Default::default() }).await,
+        ErrorCode::Forbidden,
+    );
+    assert!(b.message.contains("narrow") && b.message.contains("ed25519"), "{b}");
+    assert_eq!(events(0, "refused"), refused_here + 1);
+    assert_eq!((0..3).map(|i| events(i, "signature-released")).collect::<Vec<_>>(), released_before);
     // `blind` may not read: whether a key exists is not its business. An unknown key gets a
     // refusal, not a 404 to probe with; `lonely` and `test` may read and get the 404.
     let blind = node0.client(Some(BLIND_TOKEN));
