@@ -19,6 +19,9 @@ pub use config::{ConfigError, NodeConfig};
 pub use error::NodeError;
 #[cfg(feature = "fault-injection")]
 pub use node::FaultPoint;
-pub use node::{KeyInfo, Node, SessionOutput, SessionState, SessionStatus, SignData, SignatureOutput, PRIME_BITS};
+pub use node::{
+    KeyInfo, Node, SessionOutput, SessionState, SessionStatus, SignData, SignatureOutput, PRIME_BITS,
+    UNAUTHENTICATED_PER_MINUTE,
+};
 pub use policy::{Caller, Policy};
 pub use request::Scheme;

@@ -41,6 +41,8 @@ const SESSION_QUEUE: usize = 8192;
 const FINISHED_MEMORY: usize = 4096;
 /// How long a party blamed as silent is avoided when the node picks signers.
 const SILENT_PENALTY: Duration = Duration::from_secs(120);
+/// Unauthenticated API requests recorded in the audit log per minute at most.
+pub const UNAUTHENTICATED_PER_MINUTE: u32 = 10;
 /// Pending hand-overs are looked at every this many background ticks (500 ms).
 const RECEIPT_QUERY_TICKS: u64 = 2;
 /// The first interval between two queries for one pending hand-over's receipt; it doubles.
@@ -228,6 +230,9 @@ struct State {
     receipt_queries: BTreeMap<SessionId, (Duration, Instant)>,
     /// Pooled presignatures chosen for a request we propose, until its session ends.
     reserved_presignatures: BTreeSet<[u8; 32]>,
+    /// Unauthenticated API requests: (minute start, recorded in it, left out since the last
+    /// recorded one).
+    unauthenticated: (Instant, u32, u64),
 }
 
 struct Inner {
@@ -335,6 +340,7 @@ impl Node {
                 refilling: BTreeSet::new(),
                 receipt_queries: BTreeMap::new(),
                 reserved_presignatures: BTreeSet::new(),
+                unauthenticated: (Instant::now(), 0, 0),
             }),
             primes: Mutex::new(()),
             handover: Mutex::new(()),
@@ -574,6 +580,34 @@ impl Node {
     /// Audit entries from `from_seq` (1-based), at most `limit`.
     pub fn audit(&self, from_seq: u64, limit: usize) -> Result<Vec<crate::audit::AuditEntry>, NodeError> {
         self.inner.audit.read(from_seq, limit).map_err(NodeError::Audit)
+    }
+
+    /// Records a request refused for want of valid credentials. At most
+    /// [`UNAUTHENTICATED_PER_MINUTE`] entries a minute (an unauthenticated flood must not grow
+    /// the log or stall it on disk syncs); the next recorded entry counts the ones left out.
+    pub fn audit_unauthenticated(&self, reason: &str, path: &str) {
+        let suppressed = {
+            let mut st = lock(&self.inner.state);
+            let now = Instant::now();
+            let (since, count, suppressed) = &mut st.unauthenticated;
+            if now.duration_since(*since) >= Duration::from_secs(60) {
+                *since = now;
+                *count = 0;
+            }
+            if *count >= UNAUTHENTICATED_PER_MINUTE {
+                *suppressed += 1;
+                return;
+            }
+            *count += 1;
+            std::mem::take(suppressed)
+        };
+        let mut d = details([("reason", reason.to_owned()), ("path", path.to_owned())]);
+        if suppressed > 0 {
+            d.insert("not_recorded_before".into(), suppressed.to_string());
+        }
+        if let Err(e) = self.inner.record("unauthenticated", d) {
+            tracing::error!(party = %self.inner.me, error = %e, "audit log append failed");
+        }
     }
 
     /// Recent sessions (at most the last 1024), newest last.

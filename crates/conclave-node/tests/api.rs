@@ -157,6 +157,19 @@ async fn api_over_https() {
     assert!(b.message.contains("unknown token"), "{b}");
     let raw = node0.client(None).raw(Method::GET, "/v1/sessions", None).await.unwrap();
     assert_eq!(raw.status, 401);
+    // Each refusal is on the audit record, with its reason and never the credential.
+    let refusals: Vec<_> =
+        node0.node.audit(1, usize::MAX).unwrap().into_iter().filter(|e| e.event == "unauthenticated").collect();
+    assert_eq!(refusals.len(), 3, "{refusals:?}");
+    assert!(refusals.iter().any(|e| e.details.get("reason").is_some_and(|r| r == "unknown token")));
+    assert!(refusals.iter().any(|e| e.details.get("path").is_some_and(|p| p == "/v1/sessions")));
+    assert!(!format!("{refusals:?}").contains("not-a-token"), "the token is not recorded");
+    // A flood is recorded up to the per-minute bound only.
+    for _ in 0..12 {
+        assert_code(node0.client(Some("flood")).keys().await, ErrorCode::Unauthenticated);
+    }
+    let recorded = node0.node.audit(1, usize::MAX).unwrap().iter().filter(|e| e.event == "unauthenticated").count();
+    assert_eq!(recorded, conclave_node::UNAUTHENTICATED_PER_MINUTE as usize);
     // A client that does not pin the node's certificate does not connect.
     let wrong_pin = Client::new(ClientOptions {
         token: Some(common::TEST_TOKEN.into()),

@@ -282,6 +282,12 @@ struct Client(Caller);
 
 /// Maps the client certificate or the bearer token to a client of the node's policy.
 async fn authenticate(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Every refusal is on the audit record (rate-limited there), without the credential.
+    let path: String = req.uri().path().chars().take(128).collect();
+    let refuse = |reason: &'static str| {
+        st.node.audit_unauthenticated(reason, &path);
+        ApiError::unauthenticated(reason).into_response()
+    };
     let by_cert = req
         .extensions()
         .get::<ConnInfo>()
@@ -295,25 +301,21 @@ async fn authenticate(State(st): State<AppState>, mut req: Request, next: Next) 
                 scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
             });
             let Some(token) = token.filter(|t| !t.is_empty()) else {
-                return ApiError::unauthenticated("the Authorization header must be `Bearer <token>`").into_response();
+                return refuse("the Authorization header must be `Bearer <token>`");
             };
             match st.node.authenticate_token(token) {
                 Some(c) => Some(c),
-                None => return ApiError::unauthenticated("unknown token").into_response(),
+                None => return refuse("unknown token"),
             }
         }
     };
     let caller = match (by_cert, by_token) {
-        (Some(a), Some(b)) if a != b => {
-            return ApiError::unauthenticated("the client certificate and the token name different clients")
-                .into_response()
-        }
+        (Some(a), Some(b)) if a != b => return refuse("the client certificate and the token name different clients"),
         (Some(a), _) => a,
         (None, Some(b)) => b,
-        (None, None) => return ApiError::unauthenticated(
+        (None, None) => return refuse(
             "no credentials: send `Authorization: Bearer <token>` or a client certificate listed in the node's policy",
-        )
-        .into_response(),
+        ),
     };
     req.extensions_mut().insert(Client(caller.clone()));
     let mut res = next.run(req).await;
