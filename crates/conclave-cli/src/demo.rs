@@ -568,13 +568,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_report(out: &Output) {
-    println!("Conclave {} — local demo", out.conclave_version);
-    println!(
-        "{} parties in one process, threshold {}: any {} of them can sign, no fewer; the full private key never exists.",
-        out.cluster.parties, out.cluster.threshold, out.cluster.threshold
-    );
-    println!();
+/// The signatures of a demo run and its reshare, as the readable report lists them.
+pub(crate) fn print_signatures(out: &Output, committed: &str) {
     for r in &out.results {
         let tweak = if r.taproot_tweaked { " (Taproot-tweaked)" } else { "" };
         println!("{}{tweak} — signers {:?}", r.scheme, r.signers);
@@ -596,18 +591,28 @@ fn print_report(out: &Output) {
     }
     if let Some(r) = &out.reshare {
         println!(
-            "{} reshared from {}-of-{} to {}-of-{} (hand-over {}):",
+            "{} reshared from {}-of-{} to {}-of-{} ({}):",
             r.scheme,
             r.before.threshold,
             r.before.parties,
             r.after.threshold,
             r.after.parties,
-            if r.committed { "committed: every party signed its confirmation" } else { "NOT committed" }
+            if r.committed { committed } else { "NOT committed" }
         );
         println!("  public key  {} (unchanged)", r.after.public_key);
         println!("  new signers {:?}: signature {}", r.after.signers, r.after.signature);
         println!("  {} verified", if r.after.verified { "✓" } else { "✗" });
     }
+}
+
+fn print_report(out: &Output) {
+    println!("Conclave {} — local demo", out.conclave_version);
+    println!(
+        "{} parties in one process, threshold {}: any {} of them can sign, no fewer; the full private key never exists.",
+        out.cluster.parties, out.cluster.threshold, out.cluster.threshold
+    );
+    println!();
+    print_signatures(out, "hand-over committed: every party signed its confirmation");
     println!();
     println!("Per-party cost (mean compute time, largest traffic):");
     println!("  {:<30} {:>12} {:>12} {:>12} {:>12}", "scheme", "keygen", "aux_info", "presign", "sign");

@@ -27,8 +27,8 @@ use sha2::{Digest, Sha256};
 
 use crate::client_config::ClientFile;
 use crate::demo::{
-    openssl_verify, round3, signer_set, verdict, Cluster, DemoArgs, GroupSignature, KeyReport, Output, ReshareReport,
-    SchemeResult, ALL_SCHEMES,
+    openssl_verify, print_signatures, round3, signer_set, verdict, Cluster, DemoArgs, GroupSignature, KeyReport,
+    Output, ReshareReport, SchemeResult, ALL_SCHEMES,
 };
 
 /// How long the demo waits for one API call or for a presignature.
@@ -793,39 +793,7 @@ fn print_report(out: &Output, total: u16, total_secs: f64, kept: Option<&Path>) 
         format!("{total_secs:.1} s")
     );
     println!();
-    for r in &out.results {
-        let tweak = if r.taproot_tweaked { " (Taproot-tweaked)" } else { "" };
-        println!("{}{tweak} — signers {:?}", r.scheme, r.signers);
-        println!("  public key  {}", r.public_key);
-        println!(
-            "  message     {}{}",
-            r.message,
-            if r.hash == "none" { String::new() } else { format!(" ({} applied)", r.hash) }
-        );
-        println!("  signature   {}", r.signature);
-        if let Some(v) = r.recovery_id {
-            println!("  recovery id {v}");
-        }
-        println!(
-            "  {} verified by: {}",
-            if r.verified { "✓" } else { "✗" },
-            if r.verified_by.is_empty() { "nobody".to_owned() } else { r.verified_by.join(", ") }
-        );
-    }
-    if let Some(r) = &out.reshare {
-        println!(
-            "{} reshared from {}-of-{} to {}-of-{} ({}):",
-            r.scheme,
-            r.before.threshold,
-            r.before.parties,
-            r.after.threshold,
-            r.after.parties,
-            if r.committed { "every new holder has its share of the same key" } else { "NOT committed" }
-        );
-        println!("  public key  {} (unchanged)", r.after.public_key);
-        println!("  new signers {:?}: signature {}", r.after.signers, r.after.signature);
-        println!("  {} verified", if r.after.verified { "✓" } else { "✗" });
-    }
+    print_signatures(out, "every new holder has its share of the same key");
     if let Some(dir) = kept {
         println!();
         println!(
