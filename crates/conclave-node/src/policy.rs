@@ -434,6 +434,22 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_for_some_keys_allows_those_keys_only() {
+        let p = Policy::parse(&format!(
+            "[[clients]]\nname = \"app\"\ntoken_sha256 = \"{}\"\n[[rules]]\nclients = [\"app\"]\nactions = [\"sign\"]\nkeys = [\"{}\"]\n",
+            token_hash("t"),
+            hex::encode([1u8; 32])
+        ))
+        .unwrap();
+        let app = Caller::client("app");
+        assert!(p.check(&app, PartyIndex(0), &sign("sha256")).is_ok(), "the listed key");
+        let mut other = sign("sha256");
+        other.key_id = Some(KeyId([2; 32]));
+        let e = p.check(&app, PartyIndex(0), &other).unwrap_err();
+        assert!(e.contains("app") && e.contains("sign"), "{e}");
+    }
+
+    #[test]
     fn bad_files_are_refused_with_the_field_named() {
         for (text, needle) in [
             ("[[rules]]\nclients=[\"x\"]\nactions=[\"sign\"]", "unknown client"),
