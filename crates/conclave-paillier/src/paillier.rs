@@ -810,19 +810,26 @@ impl DecryptionKey {
                 return Err(PaillierError::NotInvertible("base not in Z*_N"));
             }
         }
-        let cached = self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok());
-        let local;
-        let tables = match cached {
-            Some(t) if t.s == *rp.s() && t.t == *rp.t() => t,
-            _ => {
-                local = self.build_own_rp(rp)?;
-                &local
-            }
-        };
-        let target = Integer::from(target.modulo_ref(n));
-        let hold_p = Self::relation_mod_prime(&tables.p, &self.p, &self.p_minus_1, x, y, others, &target)?;
-        let hold_q = Self::relation_mod_prime(&tables.q, &self.q, &self.q_minus_1, x, y, others, &target)?;
-        Ok(bool::from(hold_p & hold_q))
+        self.with_own_rp(rp, |tables| {
+            let target = Integer::from(target.modulo_ref(n));
+            let hold_p = Self::relation_mod_prime(&tables.p, &self.p, &self.p_minus_1, x, y, others, &target)?;
+            let hold_q = Self::relation_mod_prime(&tables.q, &self.q, &self.q_minus_1, x, y, others, &target)?;
+            Ok(bool::from(hold_p & hold_q))
+        })
+    }
+
+    /// Runs `f` with the comb tables of our own ring-Pedersen parameters `rp`: the cached ones
+    /// (built on first use) if they are for exactly these `s, t`, else tables built for this
+    /// call.
+    fn with_own_rp<R>(
+        &self,
+        rp: &RingPedersenParams,
+        f: impl FnOnce(&OwnRpTables) -> Result<R, PaillierError>,
+    ) -> Result<R, PaillierError> {
+        match self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok()) {
+            Some(t) if t.s == *rp.s() && t.t == *rp.t() => f(t),
+            _ => f(&self.build_own_rp(rp)?),
+        }
     }
 
     /// Builds now the tables of our own ring-Pedersen parameters `rp` (over our modulus) that
@@ -851,23 +858,16 @@ impl DecryptionKey {
         if a.is_negative() {
             return Err(PaillierError::Bug("negative secret exponent"));
         }
-        let cached = self.rp_tables.get_or_init(|| self.build_own_rp(rp).ok());
-        let local;
-        let tables = match cached {
-            Some(t) if t.s == *rp.s() && t.t == *rp.t() => t,
-            _ => {
-                local = self.build_own_rp(rp)?;
-                &local
-            }
-        };
         let half = |tab: &OwnRpPrime, prime_minus_1: &SecretInt| -> Result<SecretInt, PaillierError> {
             let bits = prime_minus_1.expose().significant_bits();
             let e = SecretInt::new(Integer::from(a.modulo_ref(prime_minus_1.expose())));
             Ok(SecretInt::new(pow_unsigned(&tab.t, e.expose(), bits)?))
         };
-        let xp = half(&tables.p, &self.p_minus_1)?;
-        let xq = half(&tables.q, &self.q_minus_1)?;
-        Ok(crt_combine(&xp, &xq, &self.p, &self.q, &self.q_inv_p))
+        self.with_own_rp(rp, |tables| {
+            let xp = half(&tables.p, &self.p_minus_1)?;
+            let xq = half(&tables.q, &self.q_minus_1)?;
+            Ok(crt_combine(&xp, &xq, &self.p, &self.q, &self.q_inv_p))
+        })
     }
 
     fn relation_mod_prime(
