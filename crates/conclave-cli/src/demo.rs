@@ -472,14 +472,10 @@ fn frost<S: Scheme>(
 }
 
 /// Runs the demo: on nodes, or with `--in-process` in the simulator.
-pub fn run(args: &DemoArgs) -> Result<()> {
-    if !args.in_process {
-        return crate::demo_nodes::run(args);
-    }
+/// Checks `--threshold` against `--parties` (whose own range each demo checks) and gives the
+/// schemes asked for (default: all), refusing an unknown one.
+pub(crate) fn checked_schemes(args: &DemoArgs) -> Result<Vec<String>> {
     let (n, t) = (args.parties, args.threshold);
-    if n == 0 || n > 10 {
-        bail!("--parties must be between 1 and 10 (got {n})");
-    }
     if t == 0 || t > n {
         bail!("--threshold must be between 1 and --parties ({n}) (got {t})");
     }
@@ -488,6 +484,18 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     if let Some(bad) = schemes.iter().find(|s| !ALL_SCHEMES.contains(&s.as_str())) {
         bail!("unknown scheme {bad:?}; known: {}", ALL_SCHEMES.join(", "));
     }
+    Ok(schemes)
+}
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    if !args.in_process {
+        return crate::demo_nodes::run(args);
+    }
+    let (n, t) = (args.parties, args.threshold);
+    if n == 0 || n > 10 {
+        bail!("--parties must be between 1 and 10 (got {n})");
+    }
+    let schemes = checked_schemes(args)?;
     let want = |s: &str| schemes.iter().any(|x| x == s);
     let seed = args.seed.unwrap_or_else(|| OsRng.next_u64());
     let mut rng = ChaCha20Rng::seed_from_u64(seed);

@@ -27,8 +27,8 @@ use sha2::{Digest, Sha256};
 
 use crate::client_config::ClientFile;
 use crate::demo::{
-    openssl_verify, print_signatures, round3, signer_set, verdict, Cluster, DemoArgs, GroupSignature, KeyReport,
-    Output, ReshareReport, SchemeResult, ALL_SCHEMES,
+    checked_schemes, openssl_verify, print_signatures, round3, signer_set, verdict, Cluster, DemoArgs, GroupSignature,
+    KeyReport, Output, ReshareReport, SchemeResult,
 };
 
 /// How long the demo waits for one API call or for a presignature.
@@ -675,14 +675,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     if !(2..=10).contains(&n) {
         bail!("--parties must be between 2 and 10 on nodes (got {n}); --in-process also runs 1 party");
     }
-    if t == 0 || t > n {
-        bail!("--threshold must be between 1 and --parties ({n}) (got {t})");
-    }
-    let schemes: Vec<String> =
-        args.schemes.clone().unwrap_or_else(|| ALL_SCHEMES.iter().map(|s| s.to_string()).collect());
-    if let Some(bad) = schemes.iter().find(|s| !ALL_SCHEMES.contains(&s.as_str())) {
-        bail!("unknown scheme {bad:?}; known: {}", ALL_SCHEMES.join(", "));
-    }
+    let schemes = checked_schemes(args)?;
     let want = |s: &str| schemes.iter().any(|x| x == s);
     let reshare_too = want("ecdsa-secp256k1") && !args.no_reshare;
     let total = if reshare_too { n + 2 } else { n };
