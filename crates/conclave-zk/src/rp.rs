@@ -170,16 +170,21 @@ pub(crate) fn pow_public_exp_secret_base(
     if e.is_zero() {
         return Some(Integer::from(1));
     }
-    let b = if e.is_negative() {
-        let u = random_unit(rng, m);
-        let blinded = Integer::from(base * u.expose()) % m;
-        let inv = blinded.invert(m).ok()?;
-        SecretInteger::new(inv * u.expose() % m)
-    } else {
-        SecretInteger::new(Integer::from(base.modulo_ref(m)))
-    };
+    let b = oriented_base(rng, base, e, m)?;
     let abs = Integer::from(e.abs_ref());
     Some(Integer::from(b.expose().secure_pow_mod_ref(&abs, m)))
+}
+
+/// The base to raise to `|e|`: `base mod m`, or for `e < 0` its inverse, computed blinded by a
+/// random unit (`(base·u)^{-1}·u`) so that the inversion does not run on the secret alone.
+fn oriented_base(rng: &mut dyn CryptoRngCore, base: &Integer, e: &Integer, m: &Integer) -> Option<SecretInteger> {
+    if !e.is_negative() {
+        return Some(SecretInteger::new(Integer::from(base.modulo_ref(m))));
+    }
+    let u = random_unit(rng, m);
+    let blinded = Integer::from(base * u.expose()) % m;
+    let inv = blinded.invert(m).ok()?;
+    Some(SecretInteger::new(inv * u.expose() % m))
 }
 
 /// As [`pow_public_exp_secret_base`] modulo `N` of `key` when `key` is given and its `N` is
@@ -198,14 +203,7 @@ pub(crate) fn pow_public_exp_secret_base_with(
     if e.is_zero() {
         return Some(Integer::from(1));
     }
-    let b = if e.is_negative() {
-        let u = random_unit(rng, m);
-        let blinded = Integer::from(base * u.expose()) % m;
-        let inv = blinded.invert(m).ok()?;
-        SecretInteger::new(inv * u.expose() % m)
-    } else {
-        SecretInteger::new(Integer::from(base.modulo_ref(m)))
-    };
+    let b = oriented_base(rng, base, e, m)?;
     let abs = Integer::from(e.abs_ref());
     dk.pow_mod_n(b.expose(), &abs).ok()
 }
